@@ -1,0 +1,151 @@
+"""The guide as an Anki package: stable ids, per-note modification times, byte-identical output."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import sqlite3
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import genanki
+import jinja2
+from markupsafe import escape
+
+from deckgen.model import Category, Entry, Guide
+from deckgen.render import environment, inline_html, markdown_html
+from deckgen.stamps import Stamps, fingerprint
+
+# Written once, never derived: Anki matches note types by id, and a changed id or field list makes
+# every re-imported note "conflicting". If the fields must ever change, pick a new id on purpose.
+MODEL_ID = 1_730_862_401
+MODEL_NAME = "deckgen Q&A"
+FIELDS = ("Question", "Answer", "Gist", "Category", "References", "Id")
+GUID_NAMESPACE = "deckgen/entry"
+
+# The zip entries carry this fixed time so that the same notes give the same bytes.
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def note_guid(entry_id: str) -> str:
+    """The note's GUID: from the entry id alone, so editing the text keeps the note (and reviews)."""
+    return str(genanki.guid_for(GUID_NAMESPACE, entry_id))
+
+
+def deck_id(name: str) -> int:
+    """A deck id derived from the deck's full name (Anki matches decks by name anyway)."""
+    digest = hashlib.sha256(f"deckgen/deck/{name}".encode()).digest()
+    return 1 << 30 | int.from_bytes(digest[:4], "big") >> 2
+
+
+@dataclass(frozen=True)
+class CardTemplates:
+    """What the note type looks like, read from templates/anki/."""
+
+    front: str
+    back: str
+    css: str
+
+    @classmethod
+    def read(cls, templates: Path) -> CardTemplates:
+        folder = templates / "anki"
+        return cls(
+            front=(folder / "front.html").read_text(encoding="utf-8"),
+            back=(folder / "back.html").read_text(encoding="utf-8"),
+            css=(folder / "card.css").read_text(encoding="utf-8"),
+        )
+
+
+class _StampedModel(genanki.Model):  # type: ignore[misc]
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_json(self.mod, deck_id)
+        return data
+
+
+class _StampedNote(genanki.Note):  # type: ignore[misc]
+    """A note (and its cards) stamped with its own modification time, not the package's."""
+
+    def __init__(self, mod: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def note_fields(entry: Entry, category: Category, references: jinja2.Template) -> list[str]:
+    """The note's fields as HTML, in FIELDS order; every piece of user text escaped."""
+    return [
+        inline_html(entry.question),
+        markdown_html(entry.answer),
+        inline_html(entry.gist),
+        str(escape(category.label)),
+        references.render(refs=entry.refs).strip(),
+        str(escape(entry.id)),
+    ]
+
+
+def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
+    """The .apkg bytes for `guide`; the same guide, templates and stamps give the same bytes."""
+    looks = CardTemplates.read(templates)
+    model_mod = stamps.mod("notetype", fingerprint(FIELDS, looks.front, looks.back, looks.css), now)
+    model = _StampedModel(
+        model_mod,
+        model_id=MODEL_ID,
+        name=MODEL_NAME,
+        fields=[{"name": name} for name in FIELDS],
+        templates=[{"name": "Question > Answer", "qfmt": looks.front, "afmt": looks.back}],
+        css=looks.css,
+    )
+    env = environment(templates)
+    description = env.get_template("anki/description.html.j2").render(
+        guide=guide, markdown=markdown_html
+    ).strip()
+    references = env.get_template("anki/references.html.j2")
+    root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
+    decks = [root]
+    for category in guide.categories:
+        name = f"{guide.title}::{category.label}"
+        deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
+        for entry in category.entries:
+            fields = note_fields(entry, category, references)
+            tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
+            mod = stamps.mod(f"note:{entry.id}", fingerprint(fields, tags), now)
+            deck.add_note(_StampedNote(mod, model=model, fields=fields, tags=tags,
+                                       guid=note_guid(entry.id)))
+        decks.append(deck)
+    root.add_model(model)
+    return _write_apkg(genanki.Package(decks))
+
+
+def _write_apkg(package: genanki.Package) -> bytes:
+    timestamp = max(
+        [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
+    )
+    conn = sqlite3.connect(":memory:")
+    try:
+        cursor = conn.cursor()
+        package.write_to_db(cursor, timestamp, itertools.count(timestamp * 1000))
+        conn.commit()
+        database = conn.serialize()
+    finally:
+        conn.close()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (("collection.anki2", database), ("media", b"{}")):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _models(package: genanki.Package) -> list[_StampedModel]:
+    return [m for d in package.decks for m in d.models.values()]

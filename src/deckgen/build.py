@@ -1,0 +1,112 @@
+"""load -> render -> write build/ atomically: the one library call behind `deckgen build`."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckgen.errors import OutputError, Problem
+from deckgen.source import load_guide
+from deckgen.stamps import LOCK_FILE, Stamps, build_time
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Where to read from and write to, and how the sheet is printed."""
+
+    source: Path = Path("source")
+    out: Path = Path("build")
+    templates: Path = Path("templates")
+    paper: str = "a4"
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote and what it noticed."""
+
+    written: list[Path] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    notes: int = 0
+    changed_notes: list[str] = field(default_factory=list)
+
+
+def slugify(text: str) -> str:
+    """A file-name-safe slug of a title."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
+
+
+def build(options: BuildOptions) -> BuildResult:
+    """Build the deck and the sheet from options.source into options.out.
+
+    Everything is rendered in memory first; the outputs then replace the previous ones together, so a
+    failed or interrupted build leaves the last good outputs exactly as they were.
+    """
+    from deckgen.anki import build_package
+    from deckgen.pdf import html_to_pdf
+    from deckgen.sheet import cheatsheet_html
+
+    guide, warnings = load_guide(options.source)
+    stamps = Stamps.read(options.source / LOCK_FILE)
+    now = build_time()
+    outputs: dict[Path, bytes] = {}
+    deck_file = options.out / f"{slugify(guide.title)}.apkg"
+    outputs[deck_file] = build_package(guide, options.templates, stamps, now)
+    html = cheatsheet_html(guide, options.templates, options.paper)
+    outputs[options.out / "cheatsheet.html"] = html.encode("utf-8")
+    outputs[options.out / "cheatsheet.pdf"], _ = html_to_pdf(html, options.templates)
+    changed = [k.removeprefix("note:") for k in stamps.keys_changed() if k.startswith("note:")]
+    if stamps.changed():
+        outputs[stamps.path] = stamps.serialize()
+    replace_all(outputs)
+    return BuildResult(
+        written=sorted(p for p in outputs if p != stamps.path), warnings=warnings,
+        notes=len(guide.entries), changed_notes=changed,
+    )
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done, so renames are never cut in half."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def replace_all(outputs: dict[Path, bytes]) -> None:
+    """Write every file next to its target, then rename them all into place at once.
+
+    Until the renames, the previous files are untouched; on any failure the temporary files go.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in outputs.items():
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                                dir=target.parent)
+            except OSError as exc:
+                raise OutputError(f"{target.parent}: cannot write here ({exc.strerror})") from None
+            staged.append((Path(name), target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(name, 0o644)
+        with _signals_held():
+            for temporary, target in staged:
+                os.replace(temporary, target)
+            staged.clear()
+    except OSError as exc:
+        raise OutputError(f"cannot write the outputs: {exc}") from None
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)

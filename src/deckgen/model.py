@@ -1,0 +1,67 @@
+"""The guide as frozen data: what the loader produces and every renderer consumes. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A paper or other source an entry's idea comes from."""
+
+    title: str
+    author: str
+    year: int
+
+    def __str__(self) -> str:
+        return f"{self.author} ({self.year}). {self.title}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One idea: a question with its answer, a one-line gist and where it comes from."""
+
+    id: str
+    term: str
+    question: str
+    answer: str
+    gist: str
+    tags: tuple[str, ...] = ()
+    refs: tuple[Reference, ...] = ()
+    point: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    """One of the guide's categories, read from one source file."""
+
+    number: int
+    slug: str
+    name: str
+    guide: str
+    entries: tuple[Entry, ...]
+    path: Path
+
+    @property
+    def label(self) -> str:
+        """The numbered name used for the subdeck and the sheet, e.g. "01 Transformer Architecture"."""
+        return f"{self.number:02d} {self.name}"
+
+
+@dataclass(frozen=True)
+class Guide:
+    """The whole source: deck metadata and the categories in the guide's order."""
+
+    title: str
+    description: str
+    intro: str
+    closing: str
+    author: str
+    categories: tuple[Category, ...]
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every entry, category by category."""
+        return tuple(e for c in self.categories for e in c.entries)

@@ -1,0 +1,53 @@
+"""HTML to PDF with WeasyPrint, reading nothing but the page itself and data: URLs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from deckgen.errors import OutputError
+
+
+def _locked_fetcher(allowed: Path, refused: list[str]) -> Any:
+    """A WeasyPrint URL fetcher that serves data: URLs and files under `allowed`, nothing else."""
+    from weasyprint.urls import URLFetcher
+
+    root = allowed.resolve()
+
+    class LockedFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(unquote(urlsplit(url).path)).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    return super().fetch(url, headers)
+            refused.append(url)
+            raise ValueError(f"deckgen does not fetch {url}")
+
+    return LockedFetcher(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
+
+
+def html_to_pdf(html: str, assets: Path) -> tuple[bytes, list[str]]:
+    """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
+
+    Only data: URLs and files inside `assets` are read. SOURCE_DATE_EPOCH, where set, fixes the
+    PDF's dates so the same HTML gives the same bytes.
+    """
+    import weasyprint  # heavy: half a second or more
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    refused: list[str] = []
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=str(assets.resolve()) + "/",
+            url_fetcher=_locked_fetcher(assets, refused),
+        )
+        pdf: bytes = document.write_pdf(presentational_hints=False)
+    except OSError as exc:
+        raise OutputError(f"cannot render the PDF: {exc}") from None
+    return pdf, refused

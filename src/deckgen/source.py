@@ -1,0 +1,368 @@
+"""Find, parse and validate source/: every problem is collected, then reported in one go."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deckgen.errors import Problem, SourceError
+from deckgen.model import Category, Entry, Guide, Reference
+
+DECK_FILE = "deck.yaml"
+CATEGORY_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MATH_SPAN = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
+
+DECK_KEYS = {"title": True, "description": True, "intro": False, "closing": False, "author": False}
+CATEGORY_KEYS = {"name": True, "guide": True, "entries": True}
+ENTRY_KEYS = {
+    "id": True,
+    "term": True,
+    "question": True,
+    "answer": True,
+    "gist": True,
+    "point": False,
+    "tags": False,
+    "refs": False,
+}
+REF_KEYS = {"title": True, "author": True, "year": True}
+TEXT_FIELDS = ("term", "question", "answer", "gist")
+
+GIST_WORD_LIMIT = 20
+ANSWER_WORD_LIMIT = 80
+
+
+def word_count(text: str) -> int:
+    """Words in a field, counting each formula as one word."""
+    return len(MATH_SPAN.sub(" formula ", text).split())
+
+
+def math_delimiter_problem(text: str) -> str | None:
+    """Why the \\( \\) and \\[ \\] delimiters in text do not pair up, or None when they do."""
+    open_at: str | None = None
+    closing = {"(": ")", "[": "]"}
+    for match in re.finditer(r"\\([()\[\]])", text):
+        mark = match.group(1)
+        if mark in closing:
+            if open_at is not None:
+                return f"'\\{mark}' opened inside '\\{open_at}' that is not closed"
+            open_at = mark
+        elif open_at is None:
+            return f"'\\{mark}' closes a formula that was never opened"
+        elif closing[open_at] != mark:
+            return f"'\\{open_at}' is closed by '\\{mark}'"
+        else:
+            open_at = None
+    if open_at is not None:
+        return f"'\\{open_at}' is never closed with '\\{closing[open_at]}'"
+    return None
+
+
+@dataclass
+class _Reader:
+    """Collects problems while turning YAML nodes of one file into checked values."""
+
+    path: Path
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def error(
+        self, message: str, *, entry: str | None = None, key: str | None = None,
+        node: yaml.Node | None = None,
+    ) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.problems.append(Problem(self.path, message, entry, key, line))
+
+    def warn(
+        self, message: str, *, entry: str | None = None, key: str | None = None,
+        node: yaml.Node | None = None,
+    ) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        self.warnings.append(Problem(self.path, message, entry, key, line))
+
+    def mapping(
+        self, node: yaml.Node, spec: dict[str, bool], what: str, entry: str | None = None
+    ) -> dict[str, yaml.Node] | None:
+        """The keys of a mapping node, after checking required, unknown and repeated keys."""
+        if not isinstance(node, yaml.MappingNode):
+            self.error(f"{what} must be a mapping of keys to values, not {_kind(node)}",
+                       entry=entry, node=node)
+            return None
+        keys: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                self.error(f"{what} has a key that is not a plain name", entry=entry, node=key_node)
+                continue
+            if key in keys:
+                self.error("key appears twice", entry=entry, key=key, node=key_node)
+                continue
+            if key not in spec:
+                hint = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                allowed = ", ".join(spec)
+                self.error(f"unknown key (allowed: {allowed}){suggestion}",
+                           entry=entry, key=key, node=key_node)
+                continue
+            keys[key] = value_node
+        for key, required in spec.items():
+            if required and key not in keys:
+                self.error(f"required key is missing from {what}", entry=entry, key=key, node=node)
+        return keys
+
+    def text(self, node: yaml.Node, entry: str | None, key: str, *, one_line: bool = False
+             ) -> str | None:
+        """A non-empty string value."""
+        if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
+            self.error(f"must be text, not {_kind(node)}", entry=entry, key=key, node=node)
+            return None
+        value = str(node.value).strip()
+        if not value:
+            self.error("must not be empty", entry=entry, key=key, node=node)
+            return None
+        if one_line and "\n" in value:
+            self.error("must be a single line", entry=entry, key=key, node=node)
+            return None
+        problem = math_delimiter_problem(value)
+        if problem:
+            self.error(f"unbalanced math delimiters: {problem}", entry=entry, key=key, node=node)
+            return None
+        return value
+
+    def sequence(self, node: yaml.Node, entry: str | None, key: str) -> list[yaml.Node] | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(f"must be a list, not {_kind(node)}", entry=entry, key=key, node=node)
+            return None
+        return list(node.value)
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    tag = str(node.tag).rsplit(":", 1)[-1]
+    names = {"int": "a number", "float": "a number", "bool": "true/false", "null": "empty",
+             "str": "text", "timestamp": "a date"}
+    return names.get(tag, "a value")
+
+
+def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
+    """The YAML node tree of one file, or None after recording why it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        reader.error(f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        reader.problems.append(Problem(path, f"not valid UTF-8 (byte {exc.start})", line=line))
+        return None
+    if not text.strip():
+        reader.error("file is empty")
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "invalid YAML"
+        reader.problems.append(Problem(path, f"YAML syntax error: {what}", line=line))
+        return None
+    except yaml.YAMLError as exc:
+        reader.problems.append(Problem(path, f"YAML error: {exc}"))
+        return None
+    if node is None:
+        reader.error("file is empty")
+    return node
+
+
+def _scalar_value(node: yaml.Node) -> Any:
+    return yaml.SafeLoader("").construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+
+
+def _read_deck(path: Path, reader: _Reader) -> dict[str, str] | None:
+    node = _parse(path, reader)
+    if node is None:
+        return None
+    keys = reader.mapping(node, DECK_KEYS, "deck.yaml")
+    if keys is None:
+        return None
+    values: dict[str, str] = {}
+    for key, value_node in keys.items():
+        value = reader.text(value_node, None, key, one_line=key == "title")
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def _read_refs(node: yaml.Node, reader: _Reader, entry: str) -> tuple[Reference, ...]:
+    items = reader.sequence(node, entry, "refs")
+    refs: list[Reference] = []
+    for item in items or []:
+        keys = reader.mapping(item, REF_KEYS, "a reference", entry)
+        if keys is None or set(REF_KEYS) - set(keys):
+            continue
+        title = reader.text(keys["title"], entry, "refs.title", one_line=True)
+        author = reader.text(keys["author"], entry, "refs.author", one_line=True)
+        year_node = keys["year"]
+        year = _scalar_value(year_node) if isinstance(year_node, yaml.ScalarNode) else None
+        if not isinstance(year, int) or isinstance(year, bool) or not 1700 <= year <= 2100:
+            reader.error("must be a year such as 2017", entry=entry, key="refs.year", node=year_node)
+            continue
+        if title is not None and author is not None:
+            refs.append(Reference(title=title, author=author, year=year))
+    return tuple(refs)
+
+
+def _read_tags(node: yaml.Node, reader: _Reader, entry: str) -> tuple[str, ...]:
+    items = reader.sequence(node, entry, "tags")
+    tags: list[str] = []
+    for item in items or []:
+        tag = reader.text(item, entry, "tags", one_line=True)
+        if tag is None:
+            continue
+        if not SLUG.match(tag):
+            reader.error(f"tag {tag!r} must be lowercase letters, digits and '-', no spaces",
+                         entry=entry, key="tags", node=item)
+            continue
+        tags.append(tag)
+    return tuple(tags)
+
+
+def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
+    fallback = f"#{index + 1}"
+    entry_id = fallback
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
+                entry_id = str(value_node.value) or fallback
+    keys = reader.mapping(node, ENTRY_KEYS, "an entry", entry_id)
+    if keys is None:
+        return None
+    before = len(reader.problems)
+    values: dict[str, str] = {}
+    for key in (*TEXT_FIELDS, "id", "point"):
+        if key in keys:
+            value = reader.text(keys[key], entry_id, key, one_line=key in ("id", "term", "gist"))
+            if value is not None:
+                values[key] = value
+    if "id" in values and not SLUG.match(values["id"]):
+        reader.error("id must be a slug: lowercase letters, digits and '-' (e.g. 'kv-cache')",
+                     entry=entry_id, key="id", node=keys["id"])
+    tags = _read_tags(keys["tags"], reader, entry_id) if "tags" in keys else ()
+    refs = _read_refs(keys["refs"], reader, entry_id) if "refs" in keys else ()
+    if len(reader.problems) > before:
+        return None
+    gist_words = word_count(values["gist"])
+    if gist_words > GIST_WORD_LIMIT:
+        reader.warn(f"{gist_words} words; a gist should have at most {GIST_WORD_LIMIT}",
+                    entry=entry_id, key="gist", node=keys["gist"])
+    answer_words = word_count(values["answer"])
+    if answer_words > ANSWER_WORD_LIMIT:
+        reader.warn(f"{answer_words} words; an answer should have at most about "
+                    f"{ANSWER_WORD_LIMIT}", entry=entry_id, key="answer", node=keys["answer"])
+    return Entry(
+        id=values["id"], term=values["term"], question=values["question"],
+        answer=values["answer"], gist=values["gist"], tags=tags, refs=refs,
+        point=values.get("point"), line=node.start_mark.line + 1,
+    )
+
+
+def _read_category(path: Path, number: int, slug: str, reader: _Reader) -> Category | None:
+    node = _parse(path, reader)
+    if node is None:
+        return None
+    keys = reader.mapping(node, CATEGORY_KEYS, "a category file")
+    if keys is None:
+        return None
+    name = reader.text(keys["name"], None, "name", one_line=True) if "name" in keys else None
+    guide = reader.text(keys["guide"], None, "guide") if "guide" in keys else None
+    entries: list[Entry] = []
+    if "entries" in keys:
+        items = reader.sequence(keys["entries"], None, "entries")
+        if items is not None and not items:
+            reader.error("has no entries", key="entries", node=keys["entries"])
+        for index, item in enumerate(items or []):
+            entry = _read_entry(item, reader, index)
+            if entry is not None:
+                entries.append(entry)
+    if name is None or guide is None:
+        return None
+    return Category(number=number, slug=slug, name=name, guide=guide,
+                    entries=tuple(entries), path=path)
+
+
+def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
+    """Read and validate every file in `source`; return the guide and its warnings.
+
+    Raises SourceError listing every problem found, so one run reports them all.
+    """
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    if not source.is_dir():
+        raise SourceError([Problem(source, "source folder does not exist")])
+
+    def read(path: Path, fn: Callable[[_Reader], Any]) -> Any:
+        reader = _Reader(path)
+        result = fn(reader)
+        problems.extend(reader.problems)
+        warnings.extend(reader.warnings)
+        return result
+
+    deck_path = source / DECK_FILE
+    deck: dict[str, str] | None = None
+    if deck_path.is_file():
+        deck = read(deck_path, lambda r: _read_deck(deck_path, r))
+    else:
+        problems.append(Problem(deck_path, "missing: the deck's title and description go here"))
+
+    categories: list[Category] = []
+    numbers: dict[int, Path] = {}
+    for path in sorted(source.iterdir()):
+        if path.name == DECK_FILE or path.name.startswith(".") or not path.is_file():
+            continue
+        match = CATEGORY_FILE.match(path.name)
+        if match is None:
+            if path.suffix in (".yaml", ".yml"):
+                problems.append(Problem(path, "category files are named NN-slug.yaml, "
+                                        "e.g. 01-transformer-architecture.yaml"))
+            continue
+        number = int(match.group(1))
+        if number in numbers:
+            problems.append(Problem(path, f"number {number:02d} is also used by "
+                                    f"{numbers[number].name}"))
+            continue
+        numbers[number] = path
+        category = read(path, lambda r, p=path, n=number, s=match.group(2):
+                        _read_category(p, n, s, r))
+        if category is not None:
+            categories.append(category)
+    if not numbers:
+        problems.append(Problem(source, "no category files (NN-slug.yaml) in the source folder"))
+
+    seen: dict[str, Path] = {}
+    for category in categories:
+        for entry in category.entries:
+            if entry.id in seen:
+                problems.append(Problem(category.path, f"id is also used in {seen[entry.id]}",
+                                        entry.id, "id", entry.line))
+            else:
+                seen[entry.id] = category.path
+    if problems:
+        raise SourceError(problems)
+    assert deck is not None
+    guide = Guide(
+        title=deck["title"], description=deck["description"], intro=deck.get("intro", ""),
+        closing=deck.get("closing", ""), author=deck.get("author", ""),
+        categories=tuple(sorted(categories, key=lambda c: c.number)),
+    )
+    return guide, warnings
