@@ -22,3 +22,9 @@ def import_apkg(col: Collection, package: Path) -> dict[str, int]:
 def open_collection(folder: Path) -> Collection:
     folder.mkdir(parents=True, exist_ok=True)
     return Collection(str(folder / "collection.anki2"))
+
+
+def review_count(col: Collection) -> int:
+    """How many reviews the collection's log holds."""
+    assert col.db is not None
+    return int(col.db.scalar("select count() from revlog"))

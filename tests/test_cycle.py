@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from anki_helpers import import_apkg, open_collection
-from conftest import Project
 
+from anki_helpers import import_apkg, open_collection, review_count
+from conftest import Project
 from deckgen.anki import note_guid
 from deckgen.source import load_guide
 
@@ -40,7 +40,7 @@ def test_edit_then_reimport_updates_one_note_and_keeps_every_review(
         card.start_timer()
         col.sched.answerCard(card, 3)
     before = {col.get_note(n).guid: col.get_note(n).mod for n in col.find_notes("")}
-    reviews_before = col.db.scalar("select count() from revlog")
+    reviews_before = review_count(col)
     cards_before = {cid: (col.get_card(cid).type, col.get_card(cid).due) for cid in reviewed}
     assert reviews_before == 10
 
@@ -54,7 +54,7 @@ def test_edit_then_reimport_updates_one_note_and_keeps_every_review(
     assert import_apkg(col, project.apkg()) == {
         "new": 0, "updated": 1, "duplicate": total - 1, "conflicting": 0}
     assert col.note_count() == total
-    assert col.db.scalar("select count() from revlog") == reviews_before
+    assert review_count(col) == reviews_before
     for cid, state in cards_before.items():
         assert (col.get_card(cid).type, col.get_card(cid).due) == state
     after = {col.get_note(n).guid: col.get_note(n) for n in col.find_notes("")}
@@ -129,5 +129,7 @@ def test_a_template_change_updates_the_note_type_without_conflicts(
     log = import_apkg(col, mini.apkg())
     assert log["conflicting"] == 0 and log["new"] == 0
     (nid,) = col.find_notes('"Id:relu"')
-    assert "color: teal" in col.get_note(nid).note_type()["css"]
+    note_type = col.get_note(nid).note_type()
+    assert note_type is not None
+    assert "color: teal" in note_type["css"]
     col.close()

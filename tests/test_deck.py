@@ -6,7 +6,6 @@ from pathlib import Path
 
 from anki_helpers import import_apkg, open_collection
 from conftest import Project
-
 from deckgen.anki import FIELDS, MODEL_ID, note_guid
 from deckgen.source import load_guide
 
@@ -47,7 +46,9 @@ def test_notes_carry_the_entry_id_guid_and_the_constant_note_type(
     for entry in guide.entries:
         note = by_guid[note_guid(entry.id)]
         assert note["Id"] == entry.id
-        assert note.note_type()["id"] == MODEL_ID
+        note_type = note.note_type()
+        assert note_type is not None
+        assert note_type["id"] == MODEL_ID
         assert list(note.keys()) == list(FIELDS)
     col.close()
 
@@ -63,7 +64,9 @@ def test_cards_render_question_answer_and_math_for_mathjax(mini: Project, tmp_pa
     assert "01 Alpha Things" in question
     assert r"\[\mathrm{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}\]" in answer
     assert "Vaswani (2017). <i>Attention Is All You Need</i>" in answer
-    assert ".nightMode" in card.note_type()["css"]
+    note_type = card.note_type()
+    assert note_type is not None
+    assert ".nightMode" in note_type["css"]
     col.close()
 
 

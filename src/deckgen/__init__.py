@@ -1,3 +1,3 @@
-"""deckgen: an LLM interview guide kept as YAML, built into an Anki deck and a printable cheat sheet."""
+"""deckgen: an LLM interview guide kept as YAML, built into an Anki deck and a cheat sheet."""
 
 __version__ = "0.1.0"

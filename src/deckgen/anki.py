@@ -31,7 +31,7 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def note_guid(entry_id: str) -> str:
-    """The note's GUID: from the entry id alone, so editing the text keeps the note (and reviews)."""
+    """The note's GUID: from the entry id alone, so editing the text keeps the note and reviews."""
     return str(genanki.guid_for(GUID_NAMESPACE, entry_id))
 
 

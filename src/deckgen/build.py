@@ -44,8 +44,8 @@ def slugify(text: str) -> str:
 def build(options: BuildOptions) -> BuildResult:
     """Build the deck and the sheet from options.source into options.out.
 
-    Everything is rendered in memory first; the outputs then replace the previous ones together, so a
-    failed or interrupted build leaves the last good outputs exactly as they were.
+    Everything is rendered in memory first; the outputs then replace the previous ones together,
+    so a failed or interrupted build leaves the last good outputs exactly as they were.
     """
     from deckgen.anki import build_package
     from deckgen.pdf import html_to_pdf
@@ -82,31 +82,50 @@ def _signals_held() -> Iterator[None]:
 
 
 def replace_all(outputs: dict[Path, bytes]) -> None:
-    """Write every file next to its target, then rename them all into place at once.
+    """Write every file next to its target, then swap them all into place, all or nothing.
 
-    Until the renames, the previous files are untouched; on any failure the temporary files go.
+    Until the swap the previous files are untouched; if a rename fails midway, the files already
+    swapped are put back, so build/ never holds a mix of old and new.
     """
     staged: list[tuple[Path, Path]] = []
+    backups: list[tuple[Path, Path]] = []
     try:
         for target, data in outputs.items():
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                                dir=target.parent)
-            except OSError as exc:
-                raise OutputError(f"{target.parent}: cannot write here ({exc.strerror})") from None
-            staged.append((Path(name), target))
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(name, 0o644)
+            staged.append((_stage(target, data), target))
         with _signals_held():
-            for temporary, target in staged:
-                os.replace(temporary, target)
-            staged.clear()
+            try:
+                for temporary, target in staged:
+                    if target.exists():
+                        backup = temporary.with_suffix(".old")
+                        os.link(target, backup)
+                        backups.append((backup, target))
+                    os.replace(temporary, target)
+            except OSError:
+                for backup, target in backups:
+                    # A no-op when both names are links to one file (the failed rename); the
+                    # leftover name goes in `finally`.
+                    os.replace(backup, target)
+                raise
     except OSError as exc:
         raise OutputError(f"cannot write the outputs: {exc}") from None
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
+        for backup, _ in backups:
+            backup.unlink(missing_ok=True)
+
+
+def _stage(target: Path, data: bytes) -> Path:
+    """`data` written and synced to a hidden file beside `target`."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                        dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{target.parent}: cannot write here ({exc.strerror})") from None
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.chmod(name, 0o644)
+    return Path(name)

@@ -45,6 +45,9 @@ def build(source: Path, out: Path, templates: Path, paper: str) -> None:
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: the previous outputs are untouched", err=True)
+        raise SystemExit(130) from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
     for path in result.written:

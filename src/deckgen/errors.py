@@ -33,7 +33,7 @@ class DeckgenError(Exception):
 
     def lines(self) -> list[str]:
         """The message, one problem per line."""
-        return [str(self)]
+        return [f"error: {self}"]
 
 
 class SourceError(DeckgenError):

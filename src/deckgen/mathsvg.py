@@ -28,7 +28,9 @@ def formula_img(latex: str, display: bool, size: float) -> str:
     import ziamath  # heavy; only a PDF build needs it
 
     try:
-        formula = ziamath.Latex(latex, size=size, inline=not display, margin=0)
+        formula = ziamath.Latex(  # type: ignore[attr-defined]
+            latex, size=size, inline=not display, margin=0
+        )
         mathml = formula.mathmlstr()
         svg = formula.svg()
     except Exception as exc:  # latex2mathml raises many kinds, none of them user-friendly

@@ -46,7 +46,7 @@ class Category:
 
     @property
     def label(self) -> str:
-        """The numbered name used for the subdeck and the sheet, e.g. "01 Transformer Architecture"."""
+        """The numbered name of the subdeck and the sheet, e.g. "01 Transformer Architecture"."""
         return f"{self.number:02d} {self.name}"
 
 

@@ -96,6 +96,6 @@ def cheatsheet_html(guide: Guide, templates: Path, paper: str) -> str:
     """The cheat sheet: every entry's term and gist, category by category, in columns."""
     env = environment(templates)
     return env.get_template("pdf/cheatsheet.html.j2").render(
-        guide=guide, categories=_categories(guide, SHEET_MATH_PX, full=False),
+        guide=guide, categories=_categories(guide, SHEET_MATH_PX, full=True),
         paper=PAPERS[paper], intro=inline_html(guide.intro), closing=inline_html(guide.closing),
     )

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,8 @@ def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        reader.problems.append(Problem(path, f"not valid UTF-8 (byte {exc.start})", line=line))
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        reader.problems.append(Problem(path, f"not valid UTF-8 (byte {exc.start})", line=bad_line))
         return None
     if not text.strip():
         reader.error("file is empty")
@@ -172,9 +173,13 @@ def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed quote or bracket is found at the end of the file; the line that opened it
+        # (the "context") is the one to fix.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        what = exc.problem or exc.context or "invalid YAML"
+        what = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark is not None:
+            what += f" {exc.context} that starts here"
         reader.problems.append(Problem(path, f"YAML syntax error: {what}", line=line))
         return None
     except yaml.YAMLError as exc:
@@ -186,7 +191,7 @@ def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
 
 
 def _scalar_value(node: yaml.Node) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def _read_deck(path: Path, reader: _Reader) -> dict[str, str] | None:
@@ -216,7 +221,8 @@ def _read_refs(node: yaml.Node, reader: _Reader, entry: str) -> tuple[Reference,
         year_node = keys["year"]
         year = _scalar_value(year_node) if isinstance(year_node, yaml.ScalarNode) else None
         if not isinstance(year, int) or isinstance(year, bool) or not 1700 <= year <= 2100:
-            reader.error("must be a year such as 2017", entry=entry, key="refs.year", node=year_node)
+            reader.error("must be a year such as 2017", entry=entry, key="refs.year",
+                         node=year_node)
             continue
         if title is not None and author is not None:
             refs.append(Reference(title=title, author=author, year=year))
@@ -245,10 +251,10 @@ def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
         for key_node, value_node in node.value:
             if key_node.value == "id" and isinstance(value_node, yaml.ScalarNode):
                 entry_id = str(value_node.value) or fallback
+    before = len(reader.problems)
     keys = reader.mapping(node, ENTRY_KEYS, "an entry", entry_id)
     if keys is None:
         return None
-    before = len(reader.problems)
     values: dict[str, str] = {}
     for key in (*TEXT_FIELDS, "id", "point"):
         if key in keys:
@@ -342,8 +348,7 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
                                     f"{numbers[number].name}"))
             continue
         numbers[number] = path
-        category = read(path, lambda r, p=path, n=number, s=match.group(2):
-                        _read_category(p, n, s, r))
+        category = read(path, partial(_read_category, path, number, match.group(2)))
         if category is not None:
             categories.append(category)
     if not numbers:

@@ -1,9 +1,9 @@
 """Modification times that move only when the thing they stamp changes.
 
-Anki updates a known note on re-import only when the incoming `mod` is newer, and then overwrites it.
-So each note (and the note type) carries the time its content last changed, remembered across builds
-in a small lock file kept next to the source: unchanged content keeps its time, changed content gets a
-time newer than both the clock and its previous one.
+Anki updates a known note on re-import only when the incoming `mod` is newer, and then overwrites
+it. So each note (and the note type) carries the time its content last changed, remembered across
+builds in a lock file kept next to the source: unchanged content keeps its time, changed content
+gets a time newer than both the clock and its previous one.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Stamp:
 
 
 class Stamps:
-    """The lock file's content: key -> (digest of the content, time that content was first built)."""
+    """The lock file's content: key -> (digest of the content, when it was first built)."""
 
     def __init__(self, path: Path, stamps: dict[str, Stamp]) -> None:
         self.path = path
@@ -93,4 +93,4 @@ class Stamps:
         ]
         body = ",\n".join(lines)
         return (f'{{\n  "version": {_LOCK_VERSION},\n  "stamps": {{\n{body}\n  }}\n}}\n'
-                ).encode("utf-8")
+                ).encode()

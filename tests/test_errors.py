@@ -1,0 +1,78 @@
+"""Bad source: exit code 1, one line per problem naming file, entry and field; no traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES, Project
+from deckgen.cli import main
+
+CASES = sorted(p.name for p in (FIXTURES / "bad").iterdir())
+
+
+def overlay(project: Project, case: str) -> list[str]:
+    """Copy the case's files over the project's source; the lines the error must contain."""
+    folder = FIXTURES / "bad" / case
+    for path in folder.iterdir():
+        if path.name != "expected.txt":
+            shutil.copy(path, project.source / path.name)
+    return (folder / "expected.txt").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_source_is_reported_and_build_is_untouched(mini: Project, case: str) -> None:
+    assert mini.build().exit_code == 0
+    before = mini.outputs()
+    expected = overlay(mini, case)
+    result = mini.build()
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    errors = result.stderr.splitlines()
+    for line in expected:
+        assert any(line in e for e in errors), f"{line!r} not in:\n{result.stderr}"
+    assert all(e.startswith("error: ") and str(mini.source) in e for e in errors)
+    assert mini.outputs() == before
+
+
+def test_every_problem_in_the_source_is_reported_in_one_run(mini: Project) -> None:
+    overlay(mini, "unknown-key")
+    shutil.copy(FIXTURES / "bad" / "wrong-type" / "02-beta.yaml", mini.source / "03-gamma.yaml")
+    (mini.source / "04-delta.yaml").write_bytes(b"")
+    result = mini.build()
+    assert result.exit_code == 1
+    assert "did you mean 'answer'?" in result.stderr
+    assert "03-gamma.yaml:6: entry 'bleu': field 'question'" in result.stderr
+    assert "04-delta.yaml: file is empty" in result.stderr
+
+
+def test_missing_source_folder(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["build", "--source", str(tmp_path / "nope"),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path / 'nope'}: source folder does not exist\n"
+
+
+def test_empty_source_folder(tmp_path: Path) -> None:
+    (tmp_path / "source").mkdir()
+    result = CliRunner().invoke(main, ["build", "--source", str(tmp_path / "source"),
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "deck.yaml: missing" in result.stderr
+    assert "no category files (NN-slug.yaml)" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_folder(mini: Project, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, [
+        "build", "--source", str(mini.source), "--templates", str(mini.templates),
+        "--out", str(blocker / "build")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {blocker / 'build'}: cannot write here")
+    assert "Traceback" not in result.output
