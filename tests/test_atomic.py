@@ -68,5 +68,8 @@ def test_a_rename_failing_midway_puts_the_old_files_back(
 def test_first_build_into_a_new_folder_writes_everything(mini: Project) -> None:
     result = mini.build()
     assert result.exit_code == 0
-    assert sorted(mini.outputs()) == ["cheatsheet.html", "cheatsheet.pdf", "mini-deck.apkg"]
+    assert sorted(mini.outputs()) == [
+        "cheatsheet.html", "cheatsheet.pdf", "mini-deck.apkg",
+        "study-guide.html", "study-guide.pdf",
+    ]
     assert no_leftovers(mini)

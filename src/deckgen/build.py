@@ -48,8 +48,9 @@ def build(options: BuildOptions) -> BuildResult:
     so a failed or interrupted build leaves the last good outputs exactly as they were.
     """
     from deckgen.anki import build_package
+    from deckgen.mathsvg import FormulaCache
     from deckgen.pdf import html_to_pdf
-    from deckgen.sheet import cheatsheet_html
+    from deckgen.sheet import categories_view, cheatsheet_html, study_guide_html
 
     guide, warnings = load_guide(options.source)
     stamps = Stamps.read(options.source / LOCK_FILE)
@@ -57,9 +58,15 @@ def build(options: BuildOptions) -> BuildResult:
     outputs: dict[Path, bytes] = {}
     deck_file = options.out / f"{slugify(guide.title)}.apkg"
     outputs[deck_file] = build_package(guide, options.templates, stamps, now)
-    html = cheatsheet_html(guide, options.templates, options.paper)
-    outputs[options.out / "cheatsheet.html"] = html.encode("utf-8")
-    outputs[options.out / "cheatsheet.pdf"], _ = html_to_pdf(html, options.templates)
+    formulas = FormulaCache()
+    try:
+        categories = categories_view(guide, formulas)
+    finally:
+        formulas.save()
+    for name, render in (("cheatsheet", cheatsheet_html), ("study-guide", study_guide_html)):
+        html = render(guide, categories, options.templates, options.paper)
+        outputs[options.out / f"{name}.html"] = html.encode("utf-8")
+        outputs[options.out / f"{name}.pdf"], _ = html_to_pdf(html, options.templates)
     changed = [k.removeprefix("note:") for k in stamps.keys_changed() if k.startswith("note:")]
     if stamps.changed():
         outputs[stamps.path] = stamps.serialize()

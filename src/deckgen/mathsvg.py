@@ -1,10 +1,22 @@
-"""LaTeX formulas as vector images for the PDF, from the same LaTeX the Anki cards show."""
+"""LaTeX formulas as vector images for the PDF, from the same LaTeX the Anki cards show.
+
+Typesetting a formula costs tens of milliseconds, so each one is typeset once per machine: the
+images live in a cache file (in ~/.cache/deckgen, or $DECKGEN_CACHE_DIR) keyed by the LaTeX, and a
+cold cache is filled by all cores at once. Sizes are stored in em, so one image serves every
+document and font size.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
-from functools import lru_cache
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
 
 from markupsafe import escape
 
@@ -12,43 +24,123 @@ from deckgen.errors import DeckgenError
 
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
+_SIZE_PX = 20.0  # typeset at 20px, stored in em: 1em is then 20 units of the image
+_CACHE_FORMAT = 1
+
+Key = tuple[str, bool]
+"""A formula: its LaTeX and whether it is a display formula."""
 
 
 class MathError(DeckgenError):
     """A formula the PDF renderer cannot typeset."""
 
 
-@lru_cache(maxsize=4096)
-def formula_img(latex: str, display: bool, size: float) -> str:
-    """An <img> holding the formula as SVG, sized in px and sitting on the text's baseline.
+@dataclass(frozen=True)
+class Formula:
+    """A typeset formula: SVG data and its box in em, `depth` being the part below the baseline."""
 
-    Raises MathError when the LaTeX cannot be typeset (syntax error or unknown command), so that
-    raw LaTeX never reaches paper.
-    """
+    svg: str
+    width: float
+    height: float
+    depth: float
+
+    def img(self, latex: str, display: bool) -> str:
+        """An <img> that shows the formula at the size of the surrounding text, on its baseline."""
+        data = base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+        size = f"width:{self.width:.3f}em;height:{self.height:.3f}em"
+        style = size if display else f"{size};vertical-align:{-self.depth:.3f}em"
+        cls = "math display" if display else "math"
+        return (f'<img class="{cls}" alt="{escape(latex)}" style="{style}" '
+                f'src="data:image/svg+xml;base64,{data}">')
+
+
+def typeset(key: Key) -> Formula | str:
+    """The formula typeset by ziamath, or why it cannot be (so raw LaTeX never reaches paper)."""
     import ziamath  # heavy; only a PDF build needs it
 
+    latex, display = key
     try:
         formula = ziamath.Latex(  # type: ignore[attr-defined]
-            latex, size=size, inline=not display, margin=0
+            latex, size=_SIZE_PX, inline=not display, margin=0
         )
         mathml = formula.mathmlstr()
         svg = formula.svg()
     except Exception as exc:  # latex2mathml raises many kinds, none of them user-friendly
         reason = type(exc).__name__.removesuffix("Error")
-        reason = re.sub(r"(?<!^)(?=[A-Z])", " ", reason).lower() or "error"
-        raise MathError(f"cannot typeset \\({latex}\\): {reason}") from None
+        return re.sub(r"(?<!^)(?=[A-Z])", " ", reason).lower() or "error"
     unknown = _UNKNOWN_COMMAND.search(mathml)
     if unknown:
-        raise MathError(f"cannot typeset \\({latex}\\): unknown command {unknown.group(1)}")
+        return f"unknown command {unknown.group(1)}"
     box = _VIEWBOX.search(svg)
     if box is None:  # pragma: no cover - ziamath always writes a viewBox
-        raise MathError(f"cannot typeset \\({latex}\\): no size")
-    _, top, width, height = (float(v) for v in box.groups())
-    below_baseline = top + height
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    cls = "math display" if display else "math"
-    style = (f"width:{width:.2f}px;height:{height:.2f}px"
-             if display else
-             f"width:{width:.2f}px;height:{height:.2f}px;vertical-align:{-below_baseline:.2f}px")
-    return (f'<img class="{cls}" alt="{escape(latex)}" style="{style}" '
-            f'src="data:image/svg+xml;base64,{data}">')
+        return "no size"
+    _, top, width, height = (float(v) / _SIZE_PX for v in box.groups())
+    return Formula(svg=svg, width=width, height=height, depth=top + height)
+
+
+def cache_dir() -> Path:
+    """Where typeset formulas are kept between builds."""
+    configured = os.environ.get("DECKGEN_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "deckgen"
+
+
+class FormulaCache:
+    """Typeset formulas by key, read from and saved to one file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        name = f"formulas-{_CACHE_FORMAT}-ziamath-{version('ziamath')}.json"
+        self.path = path or cache_dir() / name
+        self._formulas: dict[Key, Formula] = {}
+        self._failures: dict[Key, str] = {}
+        self._dirty = False
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            for item in data:
+                self._formulas[(item["latex"], item["display"])] = Formula(**item["formula"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no cache yet, or an unreadable one: typeset afresh
+
+    def prepare(self, keys: Iterable[Key]) -> None:
+        """Typeset every formula not yet cached, on all cores when there are many."""
+        missing = sorted({k for k in keys if k not in self._formulas and k not in self._failures})
+        if not missing:
+            return
+        workers = min(os.cpu_count() or 1, 8)
+        if len(missing) < 16 or workers == 1:
+            results = [typeset(k) for k in missing]
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(pool.map(typeset, missing, chunksize=8))
+        for key, result in zip(missing, results, strict=True):
+            if isinstance(result, Formula):
+                self._formulas[key] = result
+                self._dirty = True
+            else:
+                self._failures[key] = result
+
+    def get(self, latex: str, display: bool) -> Formula:
+        """The typeset formula; MathError when it cannot be typeset."""
+        key = (latex, display)
+        if key not in self._formulas and key not in self._failures:
+            self.prepare([key])
+        if key in self._failures:
+            raise MathError(f"cannot typeset \\({latex}\\): {self._failures[key]}")
+        return self._formulas[key]
+
+    def save(self) -> None:
+        """Write the cache back if anything was added; a cache that cannot be written is skipped."""
+        if not self._dirty:
+            return
+        data = [{"latex": k[0], "display": k[1], "formula": asdict(f)}
+                for k, f in sorted(self._formulas.items())]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(temporary, self.path)
+            self._dirty = False
+        except OSError:
+            pass

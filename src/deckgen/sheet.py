@@ -9,9 +9,11 @@ from pathlib import Path
 from markupsafe import Markup
 
 from deckgen.errors import Problem, SourceError
-from deckgen.mathsvg import MathError, formula_img
+from deckgen.mathsvg import FormulaCache, MathError
+from deckgen.mathtext import text_formula
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
+from deckgen.source import MATH_SPAN
 
 PAPERS = {"a4": "A4", "letter": "letter"}
 
@@ -21,9 +23,6 @@ PALETTE = (
     "#3f51b5", "#9c5a1a", "#2f6f5f", "#8a2f2f", "#5b4a8f", "#00707f", "#6b6b00",
 )
 
-# Formula sizes in CSS px, matched to the text they sit in.
-SHEET_MATH_PX = 9.6
-GUIDE_MATH_PX = 12.5
 
 
 @dataclass(frozen=True)
@@ -47,39 +46,56 @@ class SheetCategory:
     items: tuple[SheetItem, ...]
 
 
-def _math(size: float, where: Problem) -> partial[str]:
+def _math(formulas: FormulaCache, where: Problem) -> partial[str]:
     def render(latex: str, display: bool) -> str:
+        as_text = None if display else text_formula(latex)
+        if as_text is not None:
+            return as_text
         try:
-            return formula_img(latex, display, size)
+            return formulas.get(latex, display).img(latex, display)
         except MathError as exc:
             raise SourceError([Problem(where.file, str(exc), where.entry, where.field,
                                        where.line)]) from None
     return partial(render)
 
 
-def _item(category: Category, entry: Entry, size: float, *, full: bool) -> SheetItem:
+def _item(category: Category, entry: Entry, formulas: FormulaCache) -> SheetItem:
     def field_math(name: str) -> partial[str]:
-        return _math(size, Problem(category.path, "", entry.id, name, entry.line))
+        return _math(formulas, Problem(category.path, "", entry.id, name, entry.line))
 
     return SheetItem(
         id=entry.id,
         term=inline_html(entry.term, field_math("term")),
         gist=inline_html(entry.gist, field_math("gist")),
-        question=inline_html(entry.question, field_math("question")) if full else Markup(""),
-        answer=markdown_html(entry.answer, field_math("answer")) if full else Markup(""),
+        question=inline_html(entry.question, field_math("question")),
+        answer=markdown_html(entry.answer, field_math("answer")),
         refs=tuple(str(r) for r in entry.refs),
     )
 
 
-def _categories(guide: Guide, size: float, *, full: bool) -> list[SheetCategory]:
-    """The view of every category for a template; all formula problems raised together."""
+def formulas_in(guide: Guide) -> set[tuple[str, bool]]:
+    """Every formula the printed documents show as an image."""
+    found = set()
+    for entry in guide.entries:
+        for text in (entry.term, entry.question, entry.answer, entry.gist):
+            for match in MATH_SPAN.finditer(text):
+                display = match.group(2) is not None
+                latex = (match.group(2) if display else match.group(1)).strip()
+                if display or text_formula(latex) is None:
+                    found.add((latex, display))
+    return found
+
+
+def categories_view(guide: Guide, formulas: FormulaCache) -> list[SheetCategory]:
+    """The view of every category for the templates; all formula problems raised together."""
+    formulas.prepare(formulas_in(guide))
     problems: list[Problem] = []
     result = []
     for index, category in enumerate(guide.categories):
         items = []
         for entry in category.entries:
             try:
-                items.append(_item(category, entry, size, full=full))
+                items.append(_item(category, entry, formulas))
             except SourceError as exc:
                 problems.extend(exc.problems)
         result.append(SheetCategory(
@@ -92,10 +108,19 @@ def _categories(guide: Guide, size: float, *, full: bool) -> list[SheetCategory]
     return result
 
 
-def cheatsheet_html(guide: Guide, templates: Path, paper: str) -> str:
+def cheatsheet_html(guide: Guide, categories: list[SheetCategory], templates: Path,
+                    paper: str) -> str:
     """The cheat sheet: every entry's term and gist, category by category, in columns."""
-    env = environment(templates)
-    return env.get_template("pdf/cheatsheet.html.j2").render(
-        guide=guide, categories=_categories(guide, SHEET_MATH_PX, full=True),
-        paper=PAPERS[paper], intro=inline_html(guide.intro), closing=inline_html(guide.closing),
+    return environment(templates).get_template("pdf/cheatsheet.html.j2").render(
+        guide=guide, categories=categories, paper=PAPERS[paper],
+        intro=inline_html(guide.intro), closing=inline_html(guide.closing),
+    )
+
+
+def study_guide_html(guide: Guide, categories: list[SheetCategory], templates: Path,
+                     paper: str) -> str:
+    """The study guide: every question and answer in full, with a table of contents."""
+    return environment(templates).get_template("pdf/study-guide.html.j2").render(
+        guide=guide, categories=categories, paper=PAPERS[paper],
+        intro=markdown_html(guide.intro), closing=markdown_html(guide.closing),
     )
