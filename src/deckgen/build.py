@@ -77,6 +77,24 @@ def build(options: BuildOptions) -> BuildResult:
     )
 
 
+def check(options: BuildOptions) -> tuple[int, list[Problem]]:
+    """Validate the source as a build would (formulas included) and lint it; write nothing.
+
+    Returns the number of entries and the warnings; raises SourceError on errors.
+    """
+    from deckgen.lint import lint
+    from deckgen.mathsvg import FormulaCache
+    from deckgen.sheet import categories_view
+
+    guide, _ = load_guide(options.source)
+    formulas = FormulaCache()
+    try:
+        categories_view(guide, formulas)
+    finally:
+        formulas.save()
+    return len(guide.entries), lint(guide)
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM until the block is done, so renames are never cut in half."""
