@@ -23,9 +23,10 @@ _PLACEHOLDER_RE = re.compile(r"DECKGENMATH(\d+)X")
 
 @cache
 def _markdown() -> MarkdownIt:
-    # commonmark with raw HTML off: "<script>" in a field is shown as text, never run.
+    # commonmark with raw HTML, images and links off: "<script>", "![x](url)" and "[x](url)" in a
+    # field are shown as typed, never run or fetched.
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.disable(["image", "html_block", "html_inline"])
+    md.disable(["image", "link", "autolink", "html_block", "html_inline"])
     return md
 
 
