@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +77,43 @@ def test_first_build_into_a_new_folder_writes_everything(mini: Project) -> None:
         "study-guide.html", "study-guide.pdf",
     ]
     assert no_leftovers(mini)
+
+
+def test_ctrl_c_at_any_moment_leaves_old_or_new_outputs_never_a_mix(mini: Project) -> None:
+    """A real `deckgen build` process, interrupted with SIGINT at moments across its run."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    command = [sys.executable, "-m", "deckgen", "build", "--source", str(mini.source),
+               "--out", str(mini.out), "--templates", str(mini.templates)]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    old = snapshot(mini)
+    edited = (mini.source / "02-beta.yaml").read_text().replace("lower is better", "lower wins")
+    (mini.source / "02-beta.yaml").write_text(edited)
+
+    started = time.monotonic()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    duration = time.monotonic() - started
+    new = snapshot(mini)
+    assert new != old
+    outcomes = set()
+    for step in range(10):
+        restore(mini, old)
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        time.sleep(duration * step / 9)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert b"Traceback" not in stderr
+        now = snapshot(mini)
+        assert now in (old, new), {k: ("old" if v == old.get(k) else "new" if v == new.get(k)
+                                      else "other") for k, v in now.items() if v != new.get(k)}
+        outcomes.add("new" if now == new else "old")
+        # 0: finished first; 130: deckgen caught the interrupt; -2: it came before start-up ended.
+        assert process.returncode in (0, 130, -signal.SIGINT)
+        assert no_leftovers(mini)
+    assert "old" in outcomes
+
+
+def restore(project: Project, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = project.source / name if name == "deckgen.lock" else project.out / name
+        target.write_bytes(data)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,6 +36,32 @@ def _locked_fetcher(allowed: Path, refused: list[str]) -> Any:
     return LockedFetcher(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
 
 
+@contextmanager
+def _interrupts_kept() -> Iterator[None]:
+    """Make sure a Ctrl-C during rendering stops the build.
+
+    WeasyPrint catches BaseException while it draws an image, so an interrupt arriving there would
+    be swallowed and a PDF missing that image written. The interrupt is remembered and raised
+    again once WeasyPrint returns.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    if seen:
+        raise KeyboardInterrupt
+
+
 def html_to_pdf(html: str, assets: Path) -> tuple[bytes, list[str]]:
     """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
 
@@ -43,11 +74,12 @@ def html_to_pdf(html: str, assets: Path) -> tuple[bytes, list[str]]:
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     refused: list[str] = []
     try:
-        document = weasyprint.HTML(
-            string=html, base_url=str(assets.resolve()) + "/",
-            url_fetcher=_locked_fetcher(assets, refused),
-        )
-        pdf: bytes = document.write_pdf(presentational_hints=False)
+        with _interrupts_kept():
+            document = weasyprint.HTML(
+                string=html, base_url=str(assets.resolve()) + "/",
+                url_fetcher=_locked_fetcher(assets, refused),
+            )
+            pdf: bytes = document.write_pdf(presentational_hints=False)
     except OSError as exc:
         raise OutputError(f"cannot render the PDF: {exc}") from None
     return pdf, refused
