@@ -76,3 +76,15 @@ def test_unwritable_output_folder(mini: Project, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: {blocker / 'build'}: cannot write here")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (FIXTURES / "warn").iterdir()))
+def test_warnings_do_not_stop_the_build(mini: Project, case: str) -> None:
+    folder = FIXTURES / "warn" / case
+    for path in folder.glob("*.yaml"):
+        shutil.copy(path, mini.source / path.name)
+    result = mini.build()
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    for line in (folder / "expected.txt").read_text(encoding="utf-8").splitlines():
+        assert f"warning: {mini.source / line}" in result.stdout, line
