@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from deckgen import __version__
 from deckgen.errors import DeckgenError
+
+if TYPE_CHECKING:
+    from deckgen.build import BuildResult
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 T = TypeVar("T")
@@ -57,29 +61,116 @@ def main() -> None:
     """
 
 
+class _Status:
+    """Progress on a terminal: one line, rewritten in place, gone when the work is done."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.live = not quiet and sys.stdout.isatty()
+        self.shown = False
+
+    def __call__(self, message: str) -> None:
+        if self.live:
+            click.echo(f"\r\033[K{message}...", nl=False)
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False)
+            self.shown = False
+
+
+def _quiet_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Print nothing but errors.")(function)
+
+
+def _out_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--out", "out", type=_DIR, default=Path("build"), show_default=True,
+        help="Folder the .apkg, the PDFs and their HTML are written to.")(function)
+
+
+def _paper_option(function: Callable[..., None]) -> Callable[..., None]:
+    return click.option(
+        "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+        help="Paper size of the cheat sheet (landscape) and study guide (portrait).")(function)
+
+
+def _report(result: BuildResult, out: Path) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
+    if result.up_to_date:
+        click.echo(f"everything in {out} is up to date")
+        return
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    if "deck" in result.rebuilt:
+        click.echo(f"{result.notes} notes, {len(result.changed_notes)} new or changed")
+
+
 @main.command()
 @_source_option
-@click.option("--out", "out", type=_DIR, default=Path("build"), show_default=True,
-              help="Folder the .apkg, the PDFs and their HTML are written to.")
+@_out_option
 @_templates_option
-@click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-              help="Paper size of the printed sheet (landscape) and study guide (portrait).")
-def build(source: Path, out: Path, templates: Path, paper: str) -> None:
+@_paper_option
+@_quiet_option
+def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> None:
     """Validate source/, then write the Anki deck, the cheat sheet and the study guide.
 
-    Re-importing the new .apkg into Anki keeps every review: notes are matched by their entry id,
-    and only entries whose content changed are updated.
+    Only outputs whose inputs changed (source, templates, deckgen's version, options) are
+    rebuilt. Re-importing the new .apkg into Anki keeps every review: notes are matched by their
+    entry id, and only entries whose content changed are updated.
     """
     from deckgen.build import BuildOptions
     from deckgen.build import build as run_build
 
     options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
-    result = _run(lambda: run_build(options))
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}")
-    for path in result.written:
-        click.echo(f"wrote {path}")
-    click.echo(f"{result.notes} notes, {len(result.changed_notes)} new or changed")
+    status = _Status(quiet)
+    try:
+        result = _run(lambda: run_build(options, progress=status))
+    finally:
+        status.clear()
+    if not quiet:
+        _report(result, out)
+
+
+@main.command()
+@_source_option
+@_out_option
+@_templates_option
+@_paper_option
+@_quiet_option
+@click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
+              help="Seconds between looks at the folders.")
+def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
+          interval: float) -> None:
+    """Rebuild whenever source/ or templates/ change, until Ctrl-C.
+
+    Runs in one process, so each rebuild starts warm; changes are collected until the folders
+    have been quiet for a moment. A failed build prints its errors and the watch goes on.
+    """
+    from deckgen.build import BuildOptions
+    from deckgen.watch import watch as run_watch
+
+    options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+    status = _Status(quiet)
+
+    def on_build(result: BuildResult | None, error: DeckgenError | None) -> None:
+        status.clear()
+        if error is not None:
+            for line in error.lines():
+                click.echo(line, err=True)
+        elif result is not None and not quiet:
+            _report(result, out)
+        if not quiet:
+            click.echo(f"watching {source} and {templates} (Ctrl-C to stop)")
+
+    try:
+        run_watch(options, on_build, interval=interval, progress=status)
+    except KeyboardInterrupt:
+        status.clear()
+        if not quiet:
+            click.echo("stopped watching")
 
 
 @main.command()
@@ -87,7 +178,8 @@ def build(source: Path, out: Path, templates: Path, paper: str) -> None:
 @_templates_option
 @click.option("--strict", is_flag=True,
               help="Treat warnings as errors (exit status 1 if there are any).")
-def check(source: Path, templates: Path, strict: bool) -> None:
+@_quiet_option
+def check(source: Path, templates: Path, strict: bool, quiet: bool) -> None:
     """Validate and lint source/ without writing anything.
 
     Errors are what `deckgen build` would refuse (exit status 1). Warnings point at over-long
@@ -100,7 +192,9 @@ def check(source: Path, templates: Path, strict: bool) -> None:
     options = BuildOptions(source=source, templates=templates)
     entries, warnings = _run(lambda: run_check(options))
     for warning in warnings:
-        click.echo(f"{'error' if strict else 'warning'}: {warning}", err=strict)
-    click.echo(f"{entries} entries checked: {len(warnings)} warning(s)")
+        if strict or not quiet:
+            click.echo(f"{'error' if strict else 'warning'}: {warning}", err=strict)
+    if not quiet:
+        click.echo(f"{entries} entries checked: {len(warnings)} warning(s)")
     if strict and warnings:
         raise SystemExit(1)

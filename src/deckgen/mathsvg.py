@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
@@ -103,11 +103,13 @@ class FormulaCache:
         except (OSError, ValueError, KeyError, TypeError):
             pass  # no cache yet, or an unreadable one: typeset afresh
 
-    def prepare(self, keys: Iterable[Key]) -> None:
+    def prepare(self, keys: Iterable[Key], progress: Callable[[str], None] | None = None) -> None:
         """Typeset every formula not yet cached, on all cores when there are many."""
         missing = sorted({k for k in keys if k not in self._formulas and k not in self._failures})
         if not missing:
             return
+        if progress is not None:
+            progress(f"typesetting {len(missing)} new formula(s)")
         workers = min(os.cpu_count() or 1, 8)
         if len(missing) < 16 or workers == 1:
             results = [typeset(k) for k in missing]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -86,9 +87,10 @@ def formulas_in(guide: Guide) -> set[tuple[str, bool]]:
     return found
 
 
-def categories_view(guide: Guide, formulas: FormulaCache) -> list[SheetCategory]:
+def categories_view(guide: Guide, formulas: FormulaCache,
+                    progress: Callable[[str], None] | None = None) -> list[SheetCategory]:
     """The view of every category for the templates; all formula problems raised together."""
-    formulas.prepare(formulas_in(guide))
+    formulas.prepare(formulas_in(guide), progress)
     problems: list[Problem] = []
     result = []
     for index, category in enumerate(guide.categories):

@@ -1,0 +1,120 @@
+"""`deckgen watch`: one warm process rebuilds after each change and survives a failed build."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from conftest import Project
+
+from deckgen.build import BuildOptions, BuildResult
+from deckgen.errors import DeckgenError
+from deckgen.watch import watch
+
+Outcome = tuple[BuildResult | None, DeckgenError | None]
+
+
+def next_outcome(outcomes: queue.Queue[Outcome]) -> Outcome:
+    return outcomes.get(timeout=60)
+
+
+def test_watch_rebuilds_on_change_reports_errors_and_keeps_going(mini: Project) -> None:
+    outcomes: queue.Queue[Outcome] = queue.Queue()
+    stop = threading.Event()
+    options = BuildOptions(source=mini.source, out=mini.out, templates=mini.templates)
+    thread = threading.Thread(target=watch, daemon=True, kwargs={
+        "options": options, "interval": 0.05, "stop": stop,
+        "on_build": lambda result, error: outcomes.put((result, error))})
+    thread.start()
+    try:
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.rebuilt
+        beta = mini.source / "02-beta.yaml"
+        good = beta.read_text()
+
+        beta.write_text(good.replace("lower is better", "lower wins"))
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None
+        assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
+        assert result.changed_notes == ["perplexity"]
+
+        beta.write_text(good.replace("answer:", "anwser:", 1))
+        result, error = next_outcome(outcomes)
+        assert result is None and error is not None
+        assert "did you mean 'answer'?" in "\n".join(error.lines())
+
+        beta.write_text(good)
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.changed_notes == ["perplexity"]
+
+        css = mini.templates / "anki" / "card.css"
+        css.write_text(css.read_text() + "\n.card { color: navy; }\n")
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.rebuilt == ["deck"]
+        assert outcomes.empty()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_burst_of_saves_makes_one_build(mini: Project) -> None:
+    outcomes: queue.Queue[Outcome] = queue.Queue()
+    stop = threading.Event()
+    options = BuildOptions(source=mini.source, out=mini.out, templates=mini.templates)
+    thread = threading.Thread(target=watch, daemon=True, kwargs={
+        "options": options, "interval": 0.3, "stop": stop,
+        "on_build": lambda result, error: outcomes.put((result, error))})
+    thread.start()
+    try:
+        next_outcome(outcomes)
+        beta = mini.source / "02-beta.yaml"
+        for n in range(5):
+            beta.write_text(beta.read_text().replace("lower is better", f"lower is better {n}")
+                            if n == 0 else beta.read_text().replace(f" {n - 1}", f" {n}"))
+            time.sleep(0.05)
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.changed_notes == ["perplexity"]
+        time.sleep(1.0)
+        assert outcomes.empty()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deckgen", "watch", "--interval", "0.1",
+         "--source", str(mini.source), "--out", str(mini.out),
+         "--templates", str(mini.templates)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout is not None
+    lines: list[str] = []
+
+    def wait_for(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            lines.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} never came: {lines}")
+
+    try:
+        wait_for("watching")
+        beta = mini.source / "02-beta.yaml"
+        beta.write_text(beta.read_text().replace("lower is better", "lower wins"))
+        wait_for("1 new or changed")
+        wait_for("watching")
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "stopped watching" in out
+    assert err == ""
