@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Project
 
 import deckgen.build
+from conftest import Project
 from deckgen.build import BuildOptions, build
 
 ALL = ["deck", "cheatsheet", "study-guide"]

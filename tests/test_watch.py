@@ -11,7 +11,6 @@ import threading
 import time
 
 from conftest import Project
-
 from deckgen.build import BuildOptions, BuildResult
 from deckgen.errors import DeckgenError
 from deckgen.watch import watch
