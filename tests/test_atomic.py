@@ -23,7 +23,7 @@ def snapshot(project: Project) -> dict[str, bytes]:
 
 def no_leftovers(project: Project) -> bool:
     folders = (project.out, project.source)
-    return not [p for f in folders for p in f.iterdir() if p.name.startswith(".")]
+    return not [p for f in folders for p in f.iterdir() if p.suffix in (".tmp", ".old")]
 
 
 def test_interrupt_while_rendering_keeps_the_previous_outputs(
@@ -73,7 +73,7 @@ def test_first_build_into_a_new_folder_writes_everything(mini: Project) -> None:
     result = mini.build()
     assert result.exit_code == 0
     assert sorted(mini.outputs()) == [
-        "cheatsheet.html", "cheatsheet.pdf", "mini-deck.apkg",
+        ".deckgen-state.json", "cheatsheet.html", "cheatsheet.pdf", "mini-deck.apkg",
         "study-guide.html", "study-guide.pdf",
     ]
     assert no_leftovers(mini)

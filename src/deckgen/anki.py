@@ -15,6 +15,7 @@ import genanki
 import jinja2
 from markupsafe import escape
 
+from deckgen.cache import Slot, digest
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
 from deckgen.stamps import Stamps, fingerprint
@@ -92,6 +93,40 @@ def note_fields(entry: Entry, category: Category, references: jinja2.Template) -
     ]
 
 
+@dataclass(frozen=True)
+class _RenderedNote:
+    fields: list[str]
+    tags: list[str]
+    guid: str
+    digest: str  # of the fields and tags: what the note's modification time follows
+
+
+class _RenderedNotes:
+    """Notes kept from earlier builds, so a rebuild renders only the entries that changed."""
+
+    def __init__(self, guide: Guide, template: bytes) -> None:
+        owner = str(guide.categories[0].path.parent.resolve()) if guide.categories else ""
+        self._slot = Slot("notes", owner)
+        self._template = template
+        self._old: dict[str, _RenderedNote] = self._slot.get("latest") or {}
+        self._new: dict[str, _RenderedNote] = {}
+
+    def get(self, entry: Entry, category: Category, references: jinja2.Template) -> _RenderedNote:
+        key = digest(entry.id, entry.question, entry.answer, entry.gist, repr(entry.refs),
+                     repr(entry.tags), category.label, category.slug, self._template)
+        note = self._old.get(key)
+        if note is None:
+            fields = note_fields(entry, category, references)
+            tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
+            note = _RenderedNote(fields, tags, note_guid(entry.id), fingerprint(fields, tags))
+        self._new[key] = note
+        return note
+
+    def save(self) -> None:
+        if self._new.keys() != self._old.keys():
+            self._slot.put("latest", self._new)
+
+
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
     """The .apkg bytes for `guide`; the same guide, templates and stamps give the same bytes."""
     looks = CardTemplates.read(templates)
@@ -109,19 +144,20 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
         guide=guide, markdown=markdown_html
     ).strip()
     references = env.get_template("anki/references.html.j2")
+    rendered = _RenderedNotes(guide, (templates / "anki" / "references.html.j2").read_bytes())
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]
     for category in guide.categories:
         name = f"{guide.title}::{category.label}"
         deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
         for entry in category.entries:
-            fields = note_fields(entry, category, references)
-            tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
-            mod = stamps.mod(f"note:{entry.id}", fingerprint(fields, tags), now)
-            deck.add_note(_StampedNote(mod, model=model, fields=fields, tags=tags,
-                                       guid=note_guid(entry.id)))
+            note = rendered.get(entry, category, references)
+            mod = stamps.mod(f"note:{entry.id}", note.digest, now)
+            deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
+                                       guid=note.guid))
         decks.append(deck)
     root.add_model(model)
+    rendered.save()
     return _write_apkg(genanki.Package(decks))
 
 

@@ -1,8 +1,8 @@
 """LaTeX formulas as vector images for the PDF, from the same LaTeX the Anki cards show.
 
 Typesetting a formula costs tens of milliseconds, so each one is typeset once per machine: the
-images live in a cache file (in ~/.cache/deckgen, or $DECKGEN_CACHE_DIR) keyed by the LaTeX, and a
-cold cache is filled by all cores at once. Sizes are stored in em, so one image serves every
+images live in a cache file (see deckgen.cache) keyed by the LaTeX, and a cold cache is filled by
+all cores at once. Sizes are stored in em, so one image serves every
 document and font size.
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from markupsafe import escape
 
+from deckgen.cache import cache_dir
 from deckgen.errors import DeckgenError
 
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -76,15 +77,6 @@ def typeset(key: Key) -> Formula | str:
         return "no size"
     _, top, width, height = (float(v) / _SIZE_PX for v in box.groups())
     return Formula(svg=svg, width=width, height=height, depth=top + height)
-
-
-def cache_dir() -> Path:
-    """Where typeset formulas are kept between builds."""
-    configured = os.environ.get("DECKGEN_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "deckgen"
 
 
 class FormulaCache:

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from deckgen.cache import Slot, digest
 from deckgen.errors import Problem, SourceError
 from deckgen.model import Category, Entry, Guide, Reference
 
@@ -324,10 +325,21 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
         raise SourceError([Problem(source, "source folder does not exist")])
 
     def read(path: Path, fn: Callable[[_Reader], Any]) -> Any:
-        reader = _Reader(path)
-        result = fn(reader)
-        problems.extend(reader.problems)
-        warnings.extend(reader.warnings)
+        # A file whose bytes were read before gives the same result: take it from the cache.
+        slot = Slot("parsed", str(path.resolve()))
+        try:
+            key = digest(str(path), path.read_bytes())
+        except OSError:
+            key = ""
+        cached = slot.get(key) if key else None
+        if cached is None:
+            reader = _Reader(path)
+            cached = (fn(reader), reader.problems, reader.warnings)
+            if key:
+                slot.put(key, cached)
+        result, file_problems, file_warnings = cached
+        problems.extend(file_problems)
+        warnings.extend(file_warnings)
         return result
 
     deck_path = source / DECK_FILE

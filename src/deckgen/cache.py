@@ -1,0 +1,68 @@
+"""Work kept between builds on this machine (~/.cache/deckgen, or $DECKGEN_CACHE_DIR).
+
+Everything here can be deleted at any time: it is only ever a faster way to the same result.
+Entries are keyed by a digest of their exact inputs and deckgen's version, so a stale one is never
+used; writes are atomic, and a cache that cannot be read or written is simply skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from deckgen import __version__
+
+
+def cache_dir() -> Path:
+    """Where deckgen keeps work between builds."""
+    configured = os.environ.get("DECKGEN_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "deckgen"
+
+
+def digest(*parts: bytes | str) -> str:
+    """A hex digest of `parts` and deckgen's version."""
+    h = hashlib.blake2b(__version__.encode(), digest_size=20)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Slot:
+    """One cached value per `owner` (a file path, say): a new value replaces the owner's old one."""
+
+    def __init__(self, kind: str, owner: str) -> None:
+        self.folder = cache_dir() / kind
+        self.prefix = digest(owner)[:24]
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{self.prefix}-{key[:40]}.pickle"
+
+    def get(self, key: str) -> Any:
+        """The value stored under `key`, or None."""
+        try:
+            with self._path(key).open("rb") as stream:
+                return pickle.load(stream)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store `value` under `key`, dropping what the owner stored before."""
+        target = self._path(key)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for old in self.folder.glob(f"{self.prefix}-*.pickle"):
+                if old != target:
+                    old.unlink(missing_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(temporary, target)
+        except OSError:
+            pass
