@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from conftest import Project
 from deckgen.build import BuildOptions, BuildResult
@@ -22,15 +24,26 @@ def next_outcome(outcomes: queue.Queue[Outcome]) -> Outcome:
     return outcomes.get(timeout=60)
 
 
-def test_watch_rebuilds_on_change_reports_errors_and_keeps_going(mini: Project) -> None:
+@contextmanager
+def watching(project: Project, interval: float) -> Iterator[queue.Queue[Outcome]]:
+    """`watch` running in a thread on the project; its results and errors arrive in the queue."""
     outcomes: queue.Queue[Outcome] = queue.Queue()
     stop = threading.Event()
-    options = BuildOptions(source=mini.source, out=mini.out, templates=mini.templates)
+    options = BuildOptions(source=project.source, out=project.out, templates=project.templates)
     thread = threading.Thread(target=watch, daemon=True, kwargs={
-        "options": options, "interval": 0.05, "stop": stop,
+        "options": options, "interval": interval, "stop": stop,
         "on_build": lambda result, error: outcomes.put((result, error))})
     thread.start()
     try:
+        yield outcomes
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_watch_rebuilds_on_change_reports_errors_and_keeps_going(mini: Project) -> None:
+    with watching(mini, interval=0.05) as outcomes:
         result, error = next_outcome(outcomes)
         assert error is None and result is not None and result.rebuilt
         beta = mini.source / "02-beta.yaml"
@@ -56,21 +69,10 @@ def test_watch_rebuilds_on_change_reports_errors_and_keeps_going(mini: Project) 
         result, error = next_outcome(outcomes)
         assert error is None and result is not None and result.rebuilt == ["deck"]
         assert outcomes.empty()
-    finally:
-        stop.set()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
 
 
 def test_a_burst_of_saves_makes_one_build(mini: Project) -> None:
-    outcomes: queue.Queue[Outcome] = queue.Queue()
-    stop = threading.Event()
-    options = BuildOptions(source=mini.source, out=mini.out, templates=mini.templates)
-    thread = threading.Thread(target=watch, daemon=True, kwargs={
-        "options": options, "interval": 0.3, "stop": stop,
-        "on_build": lambda result, error: outcomes.put((result, error))})
-    thread.start()
-    try:
+    with watching(mini, interval=0.3) as outcomes:
         next_outcome(outcomes)
         beta = mini.source / "02-beta.yaml"
         for n in range(5):
@@ -81,9 +83,6 @@ def test_a_burst_of_saves_makes_one_build(mini: Project) -> None:
         assert error is None and result is not None and result.changed_notes == ["perplexity"]
         time.sleep(1.0)
         assert outcomes.empty()
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -> None:

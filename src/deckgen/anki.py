@@ -84,9 +84,9 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
 def note_fields(entry: Entry, category: Category, references: jinja2.Template) -> list[str]:
     """The note's fields as HTML, in FIELDS order; every piece of user text escaped."""
     return [
-        inline_html(entry.question),
-        markdown_html(entry.answer),
-        inline_html(entry.gist),
+        str(inline_html(entry.question)),
+        str(markdown_html(entry.answer)),
+        str(inline_html(entry.gist)),
         str(escape(category.label)),
         references.render(refs=entry.refs).strip(),
         str(escape(entry.id)),
@@ -102,29 +102,36 @@ class _RenderedNote:
 
 
 class _RenderedNotes:
-    """Notes kept from earlier builds, so a rebuild renders only the entries that changed."""
+    """Notes kept from earlier builds, so a rebuild renders only the entries that changed.
+
+    Kept by entry id with everything the note is rendered from; comparing those is cheaper than
+    hashing them, which matters at thousands of entries.
+    """
 
     def __init__(self, guide: Guide, template: bytes) -> None:
         owner = str(guide.categories[0].path.parent.resolve()) if guide.categories else ""
         self._slot = Slot("notes", owner)
-        self._template = template
-        self._old: dict[str, _RenderedNote] = self._slot.get("latest") or {}
-        self._new: dict[str, _RenderedNote] = {}
+        self._key = digest(template)  # deckgen's version and the references template
+        old = self._slot.get(self._key)
+        self._old: dict[str, tuple[tuple[object, ...], _RenderedNote]] = old or {}
+        self._new: dict[str, tuple[tuple[object, ...], _RenderedNote]] = {}
 
     def get(self, entry: Entry, category: Category, references: jinja2.Template) -> _RenderedNote:
-        key = digest(entry.id, entry.question, entry.answer, entry.gist, repr(entry.refs),
-                     repr(entry.tags), category.label, category.slug, self._template)
-        note = self._old.get(key)
-        if note is None:
+        inputs = (entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
+                  category.label, category.slug)
+        kept = self._old.get(entry.id)
+        if kept is not None and kept[0] == inputs:
+            note = kept[1]
+        else:
             fields = note_fields(entry, category, references)
             tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
             note = _RenderedNote(fields, tags, note_guid(entry.id), fingerprint(fields, tags))
-        self._new[key] = note
+        self._new[entry.id] = (inputs, note)
         return note
 
     def save(self) -> None:
-        if self._new.keys() != self._old.keys():
-            self._slot.put("latest", self._new)
+        if self._new != self._old:
+            self._slot.put(self._key, self._new)
 
 
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:

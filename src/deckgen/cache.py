@@ -1,8 +1,9 @@
 """Work kept between builds on this machine (~/.cache/deckgen, or $DECKGEN_CACHE_DIR).
 
 Everything here can be deleted at any time: it is only ever a faster way to the same result.
-Entries are keyed by a digest of their exact inputs and deckgen's version, so a stale one is never
-used; writes are atomic, and a cache that cannot be read or written is simply skipped.
+Entries are keyed by a digest of their exact inputs and of deckgen's own code, so a stale one is
+never used, not even after an edit to deckgen that kept its version number; writes are atomic, and
+a cache that cannot be read or written is simply skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,18 @@ def cache_dir() -> Path:
     return Path(base) / "deckgen"
 
 
-def digest(*parts: bytes | str) -> str:
-    """A hex digest of `parts` and deckgen's version."""
+@cache
+def code_digest() -> str:
+    """A digest of deckgen's version and the code of its modules, as installed."""
     h = hashlib.blake2b(__version__.encode(), digest_size=20)
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(module.read_bytes())
+    return h.hexdigest()
+
+
+def digest(*parts: bytes | str) -> str:
+    """A hex digest of `parts` and deckgen's code."""
+    h = hashlib.blake2b(code_digest().encode(), digest_size=20)
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "big"))

@@ -39,16 +39,20 @@ def _run(action: Callable[[], T]) -> T:
         raise SystemExit(2) from None
 
 
-def _source_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--source", "source", type=_DIR, default=Path("source"), show_default=True,
-        help="Folder holding deck.yaml and the NN-slug.yaml category files.")(function)
-
-
-def _templates_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--templates", "templates", type=_DIR, default=Path("templates"), show_default=True,
-        help="Folder holding the card and PDF templates.")(function)
+# Options shared by several commands (each use makes its own click.Option).
+_source_option = click.option(
+    "--source", "source", type=_DIR, default=Path("source"), show_default=True,
+    help="Folder holding deck.yaml and the NN-slug.yaml category files.")
+_templates_option = click.option(
+    "--templates", "templates", type=_DIR, default=Path("templates"), show_default=True,
+    help="Folder holding the card and PDF templates.")
+_out_option = click.option(
+    "--out", "out", type=_DIR, default=Path("build"), show_default=True,
+    help="Folder the .apkg, the PDFs and their HTML are written to.")
+_paper_option = click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+    help="Paper size of the cheat sheet (landscape) and study guide (portrait).")
+_quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,23 +81,6 @@ class _Status:
         if self.shown:
             click.echo("\r\033[K", nl=False)
             self.shown = False
-
-
-def _quiet_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option("-q", "--quiet", is_flag=True,
-                        help="Print nothing but errors.")(function)
-
-
-def _out_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--out", "out", type=_DIR, default=Path("build"), show_default=True,
-        help="Folder the .apkg, the PDFs and their HTML are written to.")(function)
-
-
-def _paper_option(function: Callable[..., None]) -> Callable[..., None]:
-    return click.option(
-        "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
-        help="Paper size of the cheat sheet (landscape) and study guide (portrait).")(function)
 
 
 def _report(result: BuildResult, out: Path) -> None:

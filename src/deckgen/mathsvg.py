@@ -20,13 +20,12 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from deckgen.cache import cache_dir
+from deckgen.cache import cache_dir, code_digest
 from deckgen.errors import DeckgenError
 
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
 _SIZE_PX = 20.0  # typeset at 20px, stored in em: 1em is then 20 units of the image
-_CACHE_FORMAT = 1
 
 Key = tuple[str, bool]
 """A formula: its LaTeX and whether it is a display formula."""
@@ -83,7 +82,7 @@ class FormulaCache:
     """Typeset formulas by key, read from and saved to one file."""
 
     def __init__(self, path: Path | None = None) -> None:
-        name = f"formulas-{_CACHE_FORMAT}-ziamath-{version('ziamath')}.json"
+        name = f"formulas-{code_digest()[:16]}-ziamath-{version('ziamath')}.json"
         self.path = path or cache_dir() / name
         self._formulas: dict[Key, Formula] = {}
         self._failures: dict[Key, str] = {}

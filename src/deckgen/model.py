@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A paper or other source an entry's idea comes from."""
 
@@ -18,7 +18,7 @@ class Reference:
         return f"{self.author} ({self.year}). {self.title}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One idea: a question with its answer, a one-line gist and where it comes from."""
 
@@ -33,7 +33,7 @@ class Entry:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Category:
     """One of the guide's categories, read from one source file."""
 
@@ -50,7 +50,7 @@ class Category:
         return f"{self.number:02d} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guide:
     """The whole source: deck metadata and the categories in the guide's order."""
 
