@@ -232,7 +232,10 @@ def replace_all(outputs: dict[Path, bytes]) -> None:
     backups: list[tuple[Path, Path]] = []
     try:
         for target, data in outputs.items():
-            staged.append((_stage(target, data), target))
+            with _signals_held():  # recorded before an interrupt can land, so `finally` sees it
+                handle, temporary = _create_beside(target)
+                staged.append((temporary, target))
+            _write(handle, temporary, data)
         with _signals_held():
             try:
                 for temporary, target in staged:
@@ -256,17 +259,21 @@ def replace_all(outputs: dict[Path, bytes]) -> None:
             backup.unlink(missing_ok=True)
 
 
-def _stage(target: Path, data: bytes) -> Path:
-    """`data` written and synced to a hidden file beside `target`."""
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """A new hidden file beside `target`, open for writing."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                         dir=target.parent)
     except OSError as exc:
         raise OutputError(f"{target.parent}: cannot write here ({exc.strerror})") from None
+    return handle, Path(name)
+
+
+def _write(handle: int, path: Path, data: bytes) -> None:
+    """`data` written to the open file and synced to disk."""
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
         stream.flush()
         os.fsync(stream.fileno())
-    os.chmod(name, 0o644)
-    return Path(name)
+    os.chmod(path, 0o644)
