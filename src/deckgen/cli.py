@@ -95,12 +95,16 @@ def _report(result: BuildResult, out: Path) -> None:
         click.echo(f"{result.notes} notes, {len(result.changed_notes)} new or changed")
 
 
+def _build_options(function: Callable[..., None]) -> Callable[..., None]:
+    """The options `build` and `watch` share."""
+    for option in reversed((_source_option, _out_option, _templates_option, _paper_option,
+                            _quiet_option)):
+        function = option(function)
+    return function
+
+
 @main.command()
-@_source_option
-@_out_option
-@_templates_option
-@_paper_option
-@_quiet_option
+@_build_options
 def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> None:
     """Validate source/, then write the Anki deck, the cheat sheet and the study guide.
 
@@ -122,11 +126,7 @@ def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> 
 
 
 @main.command()
-@_source_option
-@_out_option
-@_templates_option
-@_paper_option
-@_quiet_option
+@_build_options
 @click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
               help="Seconds between looks at the folders.")
 def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from markupsafe import Markup
@@ -13,7 +12,7 @@ from deckgen.errors import Problem, SourceError
 from deckgen.mathsvg import FormulaCache, MathError
 from deckgen.mathtext import text_formula
 from deckgen.model import Category, Entry, Guide
-from deckgen.render import environment, inline_html, markdown_html
+from deckgen.render import MathRenderer, environment, inline_html, markdown_html
 from deckgen.source import MATH_SPAN
 
 PAPERS = {"a4": "A4", "letter": "letter"}
@@ -47,7 +46,9 @@ class SheetCategory:
     items: tuple[SheetItem, ...]
 
 
-def _math(formulas: FormulaCache, where: Problem) -> partial[str]:
+def _math(formulas: FormulaCache, where: Problem) -> MathRenderer:
+    """Formulas for paper: simple ones as text, the rest as images; failures name `where`."""
+
     def render(latex: str, display: bool) -> str:
         as_text = None if display else text_formula(latex)
         if as_text is not None:
@@ -57,11 +58,12 @@ def _math(formulas: FormulaCache, where: Problem) -> partial[str]:
         except MathError as exc:
             raise SourceError([Problem(where.file, str(exc), where.entry, where.field,
                                        where.line)]) from None
-    return partial(render)
+
+    return render
 
 
 def _item(category: Category, entry: Entry, formulas: FormulaCache) -> SheetItem:
-    def field_math(name: str) -> partial[str]:
+    def field_math(name: str) -> MathRenderer:
         return _math(formulas, Problem(category.path, "", entry.id, name, entry.line))
 
     return SheetItem(
