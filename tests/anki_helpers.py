@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from anki.collection import Collection
 from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+if TYPE_CHECKING:  # anki.cards must be imported after anki.collection
+    from anki.cards import Card
 
 LOG_KINDS = ("new", "updated", "duplicate", "conflicting")
 
@@ -22,6 +26,13 @@ def import_apkg(col: Collection, package: Path) -> dict[str, int]:
 def open_collection(folder: Path) -> Collection:
     folder.mkdir(parents=True, exist_ok=True)
     return Collection(str(folder / "collection.anki2"))
+
+
+def card_for(col: Collection, entry_id: str) -> Card:
+    """The one card of the note made from the entry `entry_id`."""
+    (nid,) = col.find_notes(f'"Id:{entry_id}"')
+    card: Card = col.get_note(nid).cards()[0]
+    return card
 
 
 def review_count(col: Collection) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anki_helpers import import_apkg, open_collection
+from anki_helpers import card_for, import_apkg, open_collection
 from conftest import Project
 from deckgen.anki import FIELDS, MODEL_ID, note_guid
 from deckgen.source import load_guide
@@ -57,8 +57,7 @@ def test_cards_render_question_answer_and_math_for_mathjax(mini: Project, tmp_pa
     assert mini.build().exit_code == 0
     col = open_collection(tmp_path / "anki")
     import_apkg(col, mini.apkg())
-    (nid,) = col.find_notes('"Id:softmax"')
-    card = col.get_note(nid).cards()[0]
+    card = card_for(col, "softmax")
     question, answer = card.question(), card.answer()
     assert "What does softmax compute?" in question
     assert "01 Alpha Things" in question

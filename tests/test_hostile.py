@@ -12,7 +12,7 @@ from typing import Any
 import pypdf
 import pytest
 
-from anki_helpers import import_apkg, open_collection
+from anki_helpers import card_for, import_apkg, open_collection
 from conftest import FIXTURES, Project, copy_project
 from deckgen.mathsvg import FormulaCache
 from deckgen.pdf import html_to_pdf
@@ -54,8 +54,7 @@ def test_fields_in_the_package_hold_escaped_text(hostile: Project) -> None:
 def test_cards_show_the_markup_as_typed(hostile: Project, tmp_path: Path) -> None:
     col = open_collection(tmp_path / "anki")
     import_apkg(col, hostile.apkg())
-    (nid,) = col.find_notes('"Id:script-tag"')
-    card = col.get_note(nid).cards()[0]
+    card = card_for(col, "script-tag")
     question, answer = card.question(), card.answer()
     assert "Does &lt;script&gt;alert('q')&lt;/script&gt; run?" in question
     body = answer.split("</style>", 1)[1]  # after the note type's own stylesheet

@@ -167,11 +167,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         from deckgen.pdf import html_to_pdf
         from deckgen.sheet import categories_view, cheatsheet_html, study_guide_html
 
-        formulas = FormulaCache()
-        try:
+        with FormulaCache() as formulas:
             categories = categories_view(guide, formulas, progress=say)
-        finally:
-            formulas.save()
         renderers = {"cheatsheet": cheatsheet_html, "study-guide": study_guide_html}
         for name in documents:
             html = renderers[name](guide, categories, options.templates, options.paper)
@@ -203,11 +200,8 @@ def check(options: BuildOptions) -> tuple[int, list[Problem]]:
     from deckgen.sheet import categories_view
 
     guide, _ = load_guide(options.source)
-    formulas = FormulaCache()
-    try:
+    with FormulaCache() as formulas:
         categories_view(guide, formulas)
-    finally:
-        formulas.save()
     return len(guide.entries), lint(guide)
 
 

@@ -47,11 +47,15 @@ def digest(*parts: bytes | str) -> str:
 
 
 class Slot:
-    """One cached value per `owner` (a file path, say): a new value replaces the owner's old one."""
+    """One cached value per `owner` (a file path, say): a new value replaces the owner's old one.
+
+    Keys come from `digest`, so a value stored by other code is never read back; and since the
+    owner's part of the name does not depend on the code, storing a value drops those old ones.
+    """
 
     def __init__(self, kind: str, owner: str) -> None:
         self.folder = cache_dir() / kind
-        self.prefix = digest(owner)[:24]
+        self.prefix = hashlib.blake2b(owner.encode(), digest_size=12).hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{self.prefix}-{key[:40]}.pickle"

@@ -1,26 +1,23 @@
 """LaTeX formulas as vector images for the PDF, from the same LaTeX the Anki cards show.
 
-Typesetting a formula costs tens of milliseconds, so each one is typeset once per machine: the
-images live in a cache file (see deckgen.cache) keyed by the LaTeX, and a cold cache is filled by
-all cores at once. Sizes are stored in em, so one image serves every
-document and font size.
+Typesetting a formula costs tens of milliseconds, so each one is typeset once per machine and kept
+in deckgen's cache, and a cold cache is filled by all cores at once. Sizes are stored in em, so
+one image serves every document and font size.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 
 from markupsafe import escape
 
-from deckgen.cache import cache_dir, code_digest
+from deckgen.cache import Slot, digest
 from deckgen.errors import DeckgenError
 
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -79,20 +76,20 @@ def typeset(key: Key) -> Formula | str:
 
 
 class FormulaCache:
-    """Typeset formulas by key, read from and saved to one file."""
+    """Typeset formulas by key, kept between builds; use it as a context manager to save them."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        name = f"formulas-{code_digest()[:16]}-ziamath-{version('ziamath')}.json"
-        self.path = path or cache_dir() / name
-        self._formulas: dict[Key, Formula] = {}
+    def __init__(self) -> None:
+        self._slot = Slot("formulas", "ziamath")
+        self._key = digest("ziamath", version("ziamath"))
+        self._formulas: dict[Key, Formula] = self._slot.get(self._key) or {}
         self._failures: dict[Key, str] = {}
         self._dirty = False
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            for item in data:
-                self._formulas[(item["latex"], item["display"])] = Formula(**item["formula"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # no cache yet, or an unreadable one: typeset afresh
+
+    def __enter__(self) -> FormulaCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.save()
 
     def prepare(self, keys: Iterable[Key], progress: Callable[[str], None] | None = None) -> None:
         """Typeset every formula not yet cached, on all cores when there are many."""
@@ -124,16 +121,7 @@ class FormulaCache:
         return self._formulas[key]
 
     def save(self) -> None:
-        """Write the cache back if anything was added; a cache that cannot be written is skipped."""
-        if not self._dirty:
-            return
-        data = [{"latex": k[0], "display": k[1], "formula": asdict(f)}
-                for k, f in sorted(self._formulas.items())]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(temporary, self.path)
+        """Keep what was typeset for later builds, if anything was added."""
+        if self._dirty:
+            self._slot.put(self._key, self._formulas)
             self._dirty = False
-        except OSError:
-            pass
