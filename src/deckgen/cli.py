@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 T = TypeVar("T")
+
+
+def _quiet_about_interrupts(unraisable: Any) -> None:
+    """A Ctrl-C landing in a finalizer (WeasyPrint has some) is the user's, not a crash to print.
+
+    The build itself still stops: deckgen.pdf remembers an interrupt during rendering.
+    """
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -63,6 +72,7 @@ def main() -> None:
     Run from the project folder: `deckgen build` reads source/ and templates/ and writes build/;
     `deckgen check` only validates and lints.
     """
+    sys.unraisablehook = _quiet_about_interrupts
 
 
 class _Status:
