@@ -26,6 +26,7 @@ MODEL_ID = 1_730_862_401
 MODEL_NAME = "deckgen Q&A"
 FIELDS = ("Question", "Answer", "Gist", "Category", "References", "Id")
 GUID_NAMESPACE = "deckgen/entry"
+ADVANCED_TAG = "advanced"  # entries beyond the core curriculum: study the core with -tag:advanced
 
 # The zip entries carry this fixed time so that the same notes give the same bytes.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -118,13 +119,15 @@ class _RenderedNotes:
 
     def get(self, entry: Entry, category: Category, references: jinja2.Template) -> _RenderedNote:
         inputs = (entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
-                  category.label, category.slug)
+                  entry.level, category.label, category.slug)
         kept = self._old.get(entry.id)
         if kept is not None and kept[0] == inputs:
             note = kept[1]
         else:
             fields = note_fields(entry, category, references)
             tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
+            if entry.advanced and ADVANCED_TAG not in tags:
+                tags.append(ADVANCED_TAG)
             note = _RenderedNote(fields, tags, note_guid(entry.id), fingerprint(fields, tags))
         self._new[entry.id] = (inputs, note)
         return note

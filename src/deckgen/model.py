@@ -31,6 +31,13 @@ class Entry:
     refs: tuple[Reference, ...] = ()
     point: str | None = None
     line: int | None = None
+    was: tuple[str, ...] = ()
+    level: str = "core"
+
+    @property
+    def advanced(self) -> bool:
+        """Whether the entry goes beyond the core curriculum (studied after the core)."""
+        return self.level == "advanced"
 
 
 @dataclass(frozen=True, slots=True)

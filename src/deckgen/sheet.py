@@ -33,6 +33,7 @@ class SheetItem:
     question: Markup
     answer: Markup
     refs: tuple[str, ...]
+    advanced: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class SheetCategory:
     colour: str
     guide: Markup
     items: tuple[SheetItem, ...]
+
+    @property
+    def core_items(self) -> tuple[SheetItem, ...]:
+        """The entries of the core curriculum: what the cheat sheet prints."""
+        return tuple(item for item in self.items if not item.advanced)
 
 
 def _math(formulas: FormulaCache, where: Problem) -> MathRenderer:
@@ -73,6 +79,7 @@ def _item(category: Category, entry: Entry, formulas: FormulaCache) -> SheetItem
         question=inline_html(entry.question, field_math("question")),
         answer=markdown_html(entry.answer, field_math("answer")),
         refs=tuple(str(r) for r in entry.refs),
+        advanced=entry.advanced,
     )
 
 
@@ -114,7 +121,7 @@ def categories_view(guide: Guide, formulas: FormulaCache,
 
 def cheatsheet_html(guide: Guide, categories: list[SheetCategory], templates: Path,
                     paper: str) -> str:
-    """The cheat sheet: every entry's term and gist, category by category, in columns."""
+    """The cheat sheet: each core entry's term and gist, category by category, in columns."""
     return environment(templates).get_template("pdf/cheatsheet.html.j2").render(
         guide=guide, categories=categories, paper=PAPERS[paper],
         intro=inline_html(guide.intro), closing=inline_html(guide.closing),

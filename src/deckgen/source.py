@@ -30,9 +30,12 @@ ENTRY_KEYS = {
     "answer": True,
     "gist": True,
     "point": False,
+    "level": False,
+    "was": False,
     "tags": False,
     "refs": False,
 }
+LEVELS = ("core", "advanced")
 REF_KEYS = {"title": True, "author": True, "year": True}
 TEXT_FIELDS = ("term", "question", "answer", "gist")
 
@@ -254,6 +257,25 @@ def _read_tags(node: yaml.Node, reader: _Reader, entry: str) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _read_was(node: yaml.Node, reader: _Reader, entry: str) -> tuple[str, ...]:
+    """The ids an entry had before: one slug or a list of them."""
+    items = [node] if isinstance(node, yaml.ScalarNode) else reader.sequence(node, entry, "was")
+    ids: list[str] = []
+    for item in items or []:
+        old = reader.text(item, entry, "was", one_line=True)
+        if old is None:
+            continue
+        if not SLUG.match(old):
+            reader.error(f"{old!r} is not an entry id (a lowercase slug)", entry=entry,
+                         key="was", node=item)
+            continue
+        if old == entry:
+            reader.error("an entry cannot have been itself", entry=entry, key="was", node=item)
+            continue
+        ids.append(old)
+    return tuple(ids)
+
+
 def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
     fallback = f"#{index + 1}"
     entry_id = fallback
@@ -275,6 +297,15 @@ def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
         reader.error("id must be a slug: lowercase letters, digits and '-' (e.g. 'kv-cache')",
                      entry=entry_id, key="id", node=keys["id"])
     tags = _read_tags(keys["tags"], reader, entry_id) if "tags" in keys else ()
+    was = _read_was(keys["was"], reader, entry_id) if "was" in keys else ()
+    level = "core"
+    if "level" in keys:
+        value = reader.text(keys["level"], entry_id, "level", one_line=True)
+        if value is not None and value not in LEVELS:
+            reader.error(f"must be one of {', '.join(LEVELS)}, not {value!r}", entry=entry_id,
+                         key="level", node=keys["level"])
+        elif value is not None:
+            level = value
     refs = _read_refs(keys["refs"], reader, entry_id) if "refs" in keys else ()
     if len(reader.problems) > before:
         return None
@@ -286,7 +317,7 @@ def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
     return Entry(
         id=values["id"], term=values["term"], question=values["question"],
         answer=values["answer"], gist=values["gist"], tags=tags, refs=refs,
-        point=values.get("point"), line=node.start_mark.line + 1,
+        point=values.get("point"), line=node.start_mark.line + 1, was=was, level=level,
     )
 
 
@@ -380,6 +411,19 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
                                         entry.id, "id", entry.line))
             else:
                 seen[entry.id] = category.path
+    former: dict[str, str] = {}
+    for category in categories:
+        for entry in category.entries:
+            for old in entry.was:
+                if old in seen:
+                    problems.append(Problem(category.path, f"{old!r} is still the id of an entry "
+                                            f"in {seen[old]}; an id can live in one place only",
+                                            entry.id, "was", entry.line))
+                elif old in former:
+                    problems.append(Problem(category.path, f"{old!r} is also claimed by entry "
+                                            f"{former[old]!r}", entry.id, "was", entry.line))
+                else:
+                    former[old] = entry.id
     if problems:
         raise SourceError(problems)
     assert deck is not None
