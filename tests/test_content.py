@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conftest import FIXTURES, ROOT
+from deckgen.lint import lint
 from deckgen.model import Guide
 from deckgen.source import GIST_WORD_LIMIT, MATH_SPAN, load_guide, word_count
 
@@ -125,3 +126,29 @@ def test_required_formula_is_written_out(guide: Guide, entry_id: str) -> None:
 def test_intro_and_closing_come_from_the_guide(guide: Guide) -> None:
     assert squash(guide.intro).rstrip(".:") in squash(GUIDE_TEXT)
     assert squash(guide.closing) in squash(GUIDE_TEXT)
+
+
+def test_no_two_entries_ask_nearly_the_same_question(guide: Guide) -> None:
+    near = [str(w) for w in lint(guide) if "nearly the same" in w.message]
+    assert near == []
+
+
+def test_every_advanced_entry_cites_its_source_and_every_category_has_them(guide: Guide) -> None:
+    for category in guide.categories:
+        advanced = [e for e in category.entries if e.advanced]
+        assert len(advanced) >= 6, category.name
+        for entry in advanced:
+            assert entry.refs, entry.id
+
+
+def test_a_removed_entry_lives_on_in_the_entry_that_absorbed_it(guide: Guide) -> None:
+    # Entries merged away in the second edition: their notes (and reviews) must not be orphaned.
+    merged = {"lm-loss-cross-entropy-vs-mse", "minibatch-sgd-noise",
+              "data-deduplication-regularization", "test-time-compute-scaling-law",
+              "emergent-abilities-mirage-debate", "eval-contamination-score-checks",
+              "label-smoothing-lm-loss", "weight-decay-l2-vs-decoupled",
+              "layernorm-not-a-regularizer", "position-embeddings-brief",
+              "subword-tokenization-rationale", "embeddings-static-vs-contextual"}
+    claimed = {old for e in guide.entries for old in e.was}
+    assert merged <= claimed
+    assert not merged & {e.id for e in guide.entries}
