@@ -113,7 +113,7 @@ def test_the_study_guide_draws_the_figures_as_vector_graphics(built: Project) ->
         # The diagrams' labels are text in the PDF: the SVG stayed vector, not a bitmap.
         diagram = _page_of(pdf, "What is the architecture of a GPT model")
         text = "".join((diagram.extract_text() or "").split())
-        assert "residualstream" in text and "\u00d7Lblocks" in text  # "× L blocks"
+        assert "residualstream" in text and "\u00d7Lblocks" in text
         _page_of(pdf, "3 · Reinforcement learning (PPO)")
         assert not any(page.images for page in pdf.pages), "a figure was rasterized"
         # The plots' lines are drawn as curves on the page that shows them.
