@@ -18,7 +18,9 @@ def overlay(project: Project, case: str) -> list[str]:
     """Copy the case's files over the project's source; the lines the error must contain."""
     folder = FIXTURES / "bad" / case
     for path in folder.iterdir():
-        if path.name != "expected.txt":
+        if path.is_dir():
+            shutil.copytree(path, project.source / path.name, dirs_exist_ok=True)
+        elif path.name != "expected.txt":
             shutil.copy(path, project.source / path.name)
     return (folder / "expected.txt").read_text(encoding="utf-8").splitlines()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import sqlite3
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import jinja2
 from markupsafe import escape
 
 from deckgen.cache import Slot, digest
+from deckgen.media import figures_in
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
 from deckgen.stamps import Stamps, fingerprint
@@ -82,11 +84,13 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def note_fields(entry: Entry, category: Category, references: jinja2.Template) -> list[str]:
-    """The note's fields as HTML, in FIELDS order; every piece of user text escaped."""
+def note_fields(entry: Entry, category: Category, references: jinja2.Template,
+                figures: dict[str, str] | None = None) -> list[str]:
+    """The note's fields as HTML, in FIELDS order; every piece of user text escaped, figures
+    shown from their Anki media names."""
     return [
         str(inline_html(entry.question)),
-        str(markdown_html(entry.answer)),
+        str(markdown_html(entry.answer, figures=figures)),
         str(inline_html(entry.gist)),
         str(escape(category.label)),
         references.render(refs=entry.refs).strip(),
@@ -117,14 +121,16 @@ class _RenderedNotes:
         self._old: dict[str, tuple[tuple[object, ...], _RenderedNote]] = old or {}
         self._new: dict[str, tuple[tuple[object, ...], _RenderedNote]] = {}
 
-    def get(self, entry: Entry, category: Category, references: jinja2.Template) -> _RenderedNote:
+    def get(self, entry: Entry, category: Category, references: jinja2.Template,
+            figures: dict[str, str]) -> _RenderedNote:
+        shown = tuple(sorted((t, figures[t]) for _, t in figures_in(entry.answer) if t in figures))
         inputs = (entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
-                  entry.level, category.label, category.slug)
+                  entry.level, category.label, category.slug, shown)
         kept = self._old.get(entry.id)
         if kept is not None and kept[0] == inputs:
             note = kept[1]
         else:
-            fields = note_fields(entry, category, references)
+            fields = note_fields(entry, category, references, figures)
             tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
             if entry.advanced and ADVANCED_TAG not in tags:
                 tags.append(ADVANCED_TAG)
@@ -155,23 +161,26 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
     ).strip()
     references = env.get_template("anki/references.html.j2")
     rendered = _RenderedNotes(guide, (templates / "anki" / "references.html.j2").read_bytes())
+    figures = {m.name: m.anki_name for m in guide.media}
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]
     for category in guide.categories:
         name = f"{guide.title}::{category.label}"
         deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
         for entry in category.entries:
-            note = rendered.get(entry, category, references)
+            note = rendered.get(entry, category, references, figures)
             mod = stamps.mod(f"note:{entry.id}", note.digest, now)
             deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
                                        guid=note.guid))
         decks.append(deck)
     root.add_model(model)
     rendered.save()
-    return _write_apkg(genanki.Package(decks))
+    media = {m.anki_name: m.path.read_bytes() for m in guide.media}
+    return _write_apkg(genanki.Package(decks), media)
 
 
-def _write_apkg(package: genanki.Package) -> bytes:
+def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
+    """The package's bytes: the collection, then each media file (in name order) and its map."""
     timestamp = max(
         [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
     )
@@ -183,9 +192,13 @@ def _write_apkg(package: genanki.Package) -> bytes:
         database = conn.serialize()
     finally:
         conn.close()
+    names = sorted(media)
+    media_map = json.dumps({str(i): name for i, name in enumerate(names)}).encode()
+    entries = [("collection.anki2", database), *((str(i), media[n]) for i, n in enumerate(names)),
+               ("media", media_map)]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (("collection.anki2", database), ("media", b"{}")):
+        for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16

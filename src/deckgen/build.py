@@ -21,7 +21,9 @@ from pathlib import Path
 
 from deckgen import __version__
 from deckgen.errors import OutputError, Problem
-from deckgen.source import load_guide
+from deckgen.media import KINDS as MEDIA_KINDS
+from deckgen.media import MEDIA_DIR
+from deckgen.source import load_guide, unused_media
 from deckgen.stamps import LOCK_FILE, Stamps, build_time
 
 STATE_FILE = ".deckgen-state.json"
@@ -82,8 +84,10 @@ def _files(folder: Path) -> list[Path]:
 def input_digests(options: BuildOptions, lock: bytes | None = None) -> dict[str, str]:
     """A digest of everything each target is built from; `lock` stands in for the lock file."""
     lock_path = options.source / LOCK_FILE
+    media = options.source / MEDIA_DIR
     source_files = [p for p in _files(options.source)
-                    if p.parent == options.source and p != lock_path]
+                    if (p.parent == options.source and p != lock_path)
+                    or (p.parent == media and p.suffix.lower() in MEDIA_KINDS)]
     source = _digest_files(source_files, options.source)
     if lock is None:
         lock = lock_path.read_bytes() if lock_path.is_file() else b""
@@ -173,7 +177,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         for name in documents:
             html = renderers[name](guide, categories, options.templates, options.paper)
             say(f"rendering {name}.pdf")
-            pdf, _ = html_to_pdf(html, options.templates)
+            pdf, _ = html_to_pdf(html, options.templates, options.source / MEDIA_DIR)
             made[name] = [options.out / f"{name}.html", options.out / f"{name}.pdf"]
             outputs[made[name][0]] = html.encode("utf-8")
             outputs[made[name][1]] = pdf
@@ -202,7 +206,10 @@ def check(options: BuildOptions) -> tuple[int, list[Problem]]:
     guide, _ = load_guide(options.source)
     with FormulaCache() as formulas:
         categories_view(guide, formulas)
-    return len(guide.entries), lint(guide)
+    unused = [Problem(path, f"no entry shows this figure: show it in an answer with "
+                      f"![alt text]({path.name}), or delete the file")
+              for path in unused_media(options.source, guide)]
+    return len(guide.entries), lint(guide) + unused
 
 
 @contextmanager

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.media import MediaFile
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -67,6 +69,11 @@ class Guide:
     closing: str
     author: str
     categories: tuple[Category, ...]
+    media: tuple[MediaFile, ...] = ()
+
+    def figure(self, name: str) -> MediaFile | None:
+        """The media file a figure's name refers to, if the source has it."""
+        return next((m for m in self.media if m.name == name), None)
 
     @property
     def entries(self) -> tuple[Entry, ...]:

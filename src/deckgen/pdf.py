@@ -15,11 +15,11 @@ from urllib.parse import unquote, urlsplit
 from deckgen.errors import OutputError
 
 
-def _locked_fetcher(allowed: Path, refused: list[str]) -> Any:
+def _locked_fetcher(allowed: tuple[Path, ...], refused: list[str]) -> Any:
     """A WeasyPrint URL fetcher that serves data: URLs and files under `allowed`, nothing else."""
     from weasyprint.urls import URLFetcher
 
-    root = allowed.resolve()
+    roots = tuple(folder.resolve() for folder in allowed)
 
     class LockedFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -28,7 +28,7 @@ def _locked_fetcher(allowed: Path, refused: list[str]) -> Any:
                 return super().fetch(url, headers)
             if scheme == "file":
                 path = Path(unquote(urlsplit(url).path)).resolve()
-                if path.is_relative_to(root) and path.is_file():
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
                     return super().fetch(url, headers)
             refused.append(url)
             raise ValueError(f"deckgen does not fetch {url}")
@@ -62,11 +62,11 @@ def _interrupts_kept() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def html_to_pdf(html: str, assets: Path) -> tuple[bytes, list[str]]:
+def html_to_pdf(html: str, assets: Path, *more_assets: Path) -> tuple[bytes, list[str]]:
     """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
 
-    Only data: URLs and files inside `assets` are read. SOURCE_DATE_EPOCH, where set, fixes the
-    PDF's dates so the same HTML gives the same bytes.
+    Only data: URLs and files inside `assets` (and `more_assets`, e.g. source/media/) are read.
+    SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
     """
     import weasyprint  # heavy: half a second or more
 
@@ -77,7 +77,7 @@ def html_to_pdf(html: str, assets: Path) -> tuple[bytes, list[str]]:
         with _interrupts_kept():
             document = weasyprint.HTML(
                 string=html, base_url=str(assets.resolve()) + "/",
-                url_fetcher=_locked_fetcher(assets, refused),
+                url_fetcher=_locked_fetcher((assets, *more_assets), refused),
             )
             pdf: bytes = document.write_pdf(presentational_hints=False)
     except OSError as exc:

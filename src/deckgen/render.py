@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 
 from deckgen.source import MATH_SPAN
@@ -17,17 +18,34 @@ from deckgen.source import MATH_SPAN
 MathRenderer = Callable[[str, bool], str]
 """Turns (latex, display) into the HTML that stands for the formula."""
 
+Figures = dict[str, str]
+"""The figures a field may show: the name written in the source -> the URL of the image."""
+
 _PLACEHOLDER = "DECKGENMATH{}X"
 _PLACEHOLDER_RE = re.compile(r"DECKGENMATH(\d+)X")
 
 
 @cache
 def _markdown() -> MarkdownIt:
-    # commonmark with raw HTML, images and links off: "<script>", "![x](url)" and "[x](url)" in a
-    # field are shown as typed, never run or fetched.
+    # commonmark with raw HTML and links off: "<script>" and "[x](url)" in a field are shown as
+    # typed, never run or fetched. An image is shown only when it is one of the figures the caller
+    # allows (checked files of source/media/); any other "![x](url)" is shown as typed.
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.disable(["image", "link", "autolink", "html_block", "html_inline"])
+    md.disable(["link", "autolink", "html_block", "html_inline"])
+    md.add_render_rule("image", _render_image)
     return md
+
+
+def _render_image(self: object, tokens: Sequence[Token], idx: int, options: object,
+                  env: dict[str, object]) -> str:
+    token = tokens[idx]
+    alt = "".join(child.content for child in token.children or [])
+    name = str(token.attrGet("src") or "")
+    figures = env.get("figures")
+    url = figures.get(name) if isinstance(figures, dict) else None
+    if url is None:
+        return html.escape(f"![{alt}]({name})")
+    return f'<img class="figure" src="{html.escape(url)}" alt="{html.escape(alt)}">'
 
 
 def anki_math(latex: str, display: bool) -> str:
@@ -54,10 +72,13 @@ def _restore_math(rendered: str, formulas: list[tuple[str, bool]], math: MathRen
     return _PLACEHOLDER_RE.sub(lambda m: math(*formulas[int(m.group(1))]), rendered)
 
 
-def markdown_html(text: str, math: MathRenderer = anki_math) -> Markup:
-    """Block-level HTML for a Markdown field; user text is escaped, formulas go through `math`."""
+def markdown_html(text: str, math: MathRenderer = anki_math,
+                  figures: Figures | None = None) -> Markup:
+    """Block-level HTML for a Markdown field; user text is escaped, formulas go through `math`,
+    and `![alt](name)` shows the image `figures` gives for that name (else the text as typed)."""
     protected, formulas = _protect_math(text)
-    return Markup(_restore_math(_markdown().render(protected), formulas, math).strip())
+    rendered = _markdown().render(protected, {"figures": figures or {}})
+    return Markup(_restore_math(rendered, formulas, math).strip())
 
 
 def inline_html(text: str, math: MathRenderer = anki_math) -> Markup:

@@ -68,7 +68,8 @@ def _math(formulas: FormulaCache, where: Problem) -> MathRenderer:
     return render
 
 
-def _item(category: Category, entry: Entry, formulas: FormulaCache) -> SheetItem:
+def _item(category: Category, entry: Entry, formulas: FormulaCache,
+          figures: dict[str, str]) -> SheetItem:
     def field_math(name: str) -> MathRenderer:
         return _math(formulas, Problem(category.path, "", entry.id, name, entry.line))
 
@@ -77,7 +78,7 @@ def _item(category: Category, entry: Entry, formulas: FormulaCache) -> SheetItem
         term=inline_html(entry.term, field_math("term")),
         gist=inline_html(entry.gist, field_math("gist")),
         question=inline_html(entry.question, field_math("question")),
-        answer=markdown_html(entry.answer, field_math("answer")),
+        answer=markdown_html(entry.answer, field_math("answer"), figures),
         refs=tuple(str(r) for r in entry.refs),
         advanced=entry.advanced,
     )
@@ -100,13 +101,15 @@ def categories_view(guide: Guide, formulas: FormulaCache,
                     progress: Callable[[str], None] | None = None) -> list[SheetCategory]:
     """The view of every category for the templates; all formula problems raised together."""
     formulas.prepare(formulas_in(guide), progress)
+    # Figures are read by the PDF renderer from source/media/ itself, through its locked fetcher.
+    figures = {m.name: m.path.resolve().as_uri() for m in guide.media}
     problems: list[Problem] = []
     result = []
     for index, category in enumerate(guide.categories):
         items = []
         for entry in category.entries:
             try:
-                items.append(_item(category, entry, formulas))
+                items.append(_item(category, entry, formulas, figures))
             except SourceError as exc:
                 problems.extend(exc.problems)
         result.append(SheetCategory(

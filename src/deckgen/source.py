@@ -14,6 +14,7 @@ import yaml
 
 from deckgen.cache import Slot, digest
 from deckgen.errors import Problem, SourceError
+from deckgen.media import FIGURE, MEDIA_DIR, MediaFile, check_figure, figures_in, media_files
 from deckgen.model import Category, Entry, Guide, Reference
 
 DECK_FILE = "deck.yaml"
@@ -48,8 +49,8 @@ FAR_OVER = 1.5  # a build warns past this multiple of a limit; `deckgen check` a
 
 
 def word_count(text: str) -> int:
-    """Words in a field, counting each formula as one word."""
-    return len(MATH_SPAN.sub(" formula ", text).split())
+    """Words in a field, counting each formula as one word and a figure as none."""
+    return len(FIGURE.sub(" ", MATH_SPAN.sub(" formula ", text)).split())
 
 
 def math_delimiter_problem(text: str) -> str | None:
@@ -424,6 +425,8 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
                                             f"{former[old]!r}", entry.id, "was", entry.line))
                 else:
                     former[old] = entry.id
+    media, media_problems = _check_figures(source / MEDIA_DIR, categories)
+    problems.extend(media_problems)
     if problems:
         raise SourceError(problems)
     assert deck is not None
@@ -431,5 +434,34 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
         title=deck["title"], description=deck["description"], intro=deck.get("intro", ""),
         closing=deck.get("closing", ""), author=deck.get("author", ""),
         categories=tuple(sorted(categories, key=lambda c: c.number)),
+        media=tuple(media),
     )
     return guide, warnings
+
+
+def _check_figures(media: Path, categories: list[Category]
+                   ) -> tuple[list[MediaFile], list[Problem]]:
+    """The media files the entries show, checked; figures anywhere but in answers are errors."""
+    used: dict[str, MediaFile] = {}
+    problems: list[Problem] = []
+    for category in categories:
+        for entry in category.entries:
+            for field_name in TEXT_FIELDS:
+                for alt, target in figures_in(MATH_SPAN.sub(" ", getattr(entry, field_name))):
+                    if field_name != "answer":
+                        problems.append(Problem(category.path, "figures can only be shown in the "
+                                                "answer", entry.id, field_name, entry.line))
+                        continue
+                    found, why = check_figure(alt, target, media)
+                    if found is None:
+                        problems.append(Problem(category.path, str(why), entry.id, field_name,
+                                                entry.line))
+                    else:
+                        used[found.name] = found
+    return sorted(used.values(), key=lambda m: m.name), problems
+
+
+def unused_media(source: Path, guide: Guide) -> list[Path]:
+    """Figure files in source/media/ that no entry shows."""
+    shown = {m.name for m in guide.media}
+    return [p for p in media_files(source / MEDIA_DIR) if p.name not in shown]
