@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import json
 import sqlite3
 import zipfile
 from dataclasses import dataclass
@@ -45,11 +46,17 @@ def deck_id(name: str) -> int:
 
 @dataclass(frozen=True)
 class CardTemplates:
-    """What the note type looks like, read from templates/anki/."""
+    """What the note type looks like, read from templates/anki/.
+
+    `media` holds the files the templates and CSS use (a font and its licence), by name: every
+    file in templates/anki/ whose name starts with `_`, the prefix Anki's Check Media leaves alone
+    in files no note refers to.
+    """
 
     front: str
     back: str
     css: str
+    media: dict[str, bytes]
 
     @classmethod
     def read(cls, templates: Path) -> CardTemplates:
@@ -58,6 +65,7 @@ class CardTemplates:
             front=(folder / "front.html").read_text(encoding="utf-8"),
             back=(folder / "back.html").read_text(encoding="utf-8"),
             css=(folder / "card.css").read_text(encoding="utf-8"),
+            media={p.name: p.read_bytes() for p in sorted(folder.glob("_*")) if p.is_file()},
         )
 
 
@@ -168,10 +176,11 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
         decks.append(deck)
     root.add_model(model)
     rendered.save()
-    return _write_apkg(genanki.Package(decks))
+    return _write_apkg(genanki.Package(decks), looks.media)
 
 
-def _write_apkg(package: genanki.Package) -> bytes:
+def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
+    """The package as zip bytes: the collection, then `media` as Anki's numbered entries, by name."""
     timestamp = max(
         [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
     )
@@ -184,8 +193,12 @@ def _write_apkg(package: genanki.Package) -> bytes:
     finally:
         conn.close()
     buffer = io.BytesIO()
+    names = sorted(media)
+    media_map = json.dumps({str(i): name for i, name in enumerate(names)}).encode()
+    entries = [("collection.anki2", database), ("media", media_map),
+               *((str(i), media[name]) for i, name in enumerate(names))]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in (("collection.anki2", database), ("media", b"{}")):
+        for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
