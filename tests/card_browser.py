@@ -1,4 +1,4 @@
-"""Cards shown the way Anki desktop and AnkiDroid show them, in headless Chromium, with Anki's MathJax.
+"""Cards shown as Anki desktop and AnkiDroid show them, in headless Chromium, with Anki's MathJax.
 
 MathJax, its configuration and the reviewer's CSS come from the `aqt` wheel on PyPI (Anki desktop's
 own files), fetched once with pip into a cache folder. The page is the reviewer's: desktop's
