@@ -180,7 +180,7 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
 
 
 def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
-    """The package as zip bytes: the collection, then `media` as Anki's numbered entries, by name."""
+    """The package as zip bytes: the collection, then `media` as numbered entries in name order."""
     timestamp = max(
         [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
     )
