@@ -141,11 +141,11 @@ def page_html(variant: Variant, web: Path, card_css: str) -> str:
 
 
 class Reviewer:
-    """A headless Chromium showing cards from one collection's media folder."""
+    """Reviewer pages in `browser` showing cards from one collection's media folder."""
 
-    def __init__(self, browser: Browser, web: Path, media: Path) -> None:
+    def __init__(self, browser: Browser, media: Path) -> None:
         self._browser = browser
-        self._web = web
+        self._web = anki_web_folder()
         self._media = media
         self.stray_requests: list[str] = []  # anything asked for that the page should not need
 
@@ -207,13 +207,12 @@ class Reviewer:
 
 
 @contextmanager
-def reviewer(media: Path) -> Iterator[Reviewer]:
-    """A Reviewer on Debian's chromium; Anki's web files fetched on first use."""
-    web = anki_web_folder()
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright (one per thread at a time)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         try:
-            yield Reviewer(browser, web, media)
+            yield browser
         finally:
             browser.close()
 

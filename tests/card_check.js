@@ -154,8 +154,11 @@
       const element = root.querySelector(selector);
       return element ? element.getBoundingClientRect()[edge] + window.scrollY : null;
     };
+    const divider = root.querySelector("hr#answer");
     return {
       problems,
+      contentTop: top(":scope > :not(style, script)", "top"),
+      dividerHeight: divider ? divider.getBoundingClientRect().height : null,
       lowestContrast: lowest,
       height: Math.round(root.getBoundingClientRect().bottom + window.scrollY),
       questionBottom: top(".question", "bottom"),

@@ -28,7 +28,9 @@ def test_after_import_the_font_is_in_the_media_folder_and_check_media_is_clean(
     assert mini.build().exit_code == 0
     col = open_collection(tmp_path / "anki")
     import_apkg(col, mini.apkg())
-    css = col.models.by_name("deckgen Q&A")["css"]
+    note_type = col.models.by_name("deckgen Q&A")
+    assert note_type is not None
+    css = note_type["css"]
     fonts = re.findall(r'url\("([^"]+)"\)', css)
     assert fonts == ["_deckgen-SourceSans3.woff2", "_deckgen-SourceSans3-Italic.woff2"]
     folder = Path(col.media.dir())

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 from anki_helpers import card_for, import_apkg, open_collection
-from card_browser import VARIANTS, Card, Reviewer, Variant, reviewer, summary
+from card_browser import VARIANTS, Card, Reviewer, Variant, chromium, summary
 from conftest import FIXTURES, ROOT, Project, copy_project
 
 SCREENSHOTS = ROOT / "build" / "card-screenshots"
@@ -37,9 +38,14 @@ def deck_cards(built: Project, tmp_path_factory: pytest.TempPathFactory) -> tupl
 
 
 @pytest.fixture(scope="module")
-def deck_reviewer(deck_cards: tuple[list[Card], Path]) -> Iterator[Reviewer]:
-    with reviewer(deck_cards[1]) as browser:
-        yield browser
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="module")
+def deck_reviewer(browser: Browser, deck_cards: tuple[list[Card], Path]) -> Reviewer:
+    return Reviewer(browser, deck_cards[1])
 
 
 def problems_of(results: list[dict[str, Any]]) -> list[str]:
@@ -62,6 +68,10 @@ def test_every_card_reads_well(
     assert sum(len(r["formulas"]) for r in results) > 100  # MathJax did typeset the deck
     assert not problems_of(results), "\n".join(problems_of(results)[:40])
     assert not deck_reviewer.stray_requests
+    # Anki's own margin above the card (20 px on desktop, AnkiDroid's 0.5em), one 1 px divider.
+    lowest_top = 16 if variant.client == "desktop" else 8
+    assert min(r["contentTop"] for r in results) >= lowest_top
+    assert {r["dividerHeight"] for r in results} == {1}
     if variant.phone:  # the question and the key point are on the first screen
         below = [r["id"] for r in results if (r["gistBottom"] or 0) > variant.height]
         assert not below, f"key point below the first screen: {below}"
@@ -89,13 +99,12 @@ class Edited:
 
 
 @pytest.fixture(scope="module")
-def mini_deck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edited]:
+def mini_deck(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edited]:
     project = copy_project(tmp_path_factory.mktemp("mini"), FIXTURES / "mini")
     assert project.build().exit_code == 0
     col = open_collection(project.root / "anki")
     import_apkg(col, project.apkg())
-    with reviewer(Path(col.media.dir())) as browser:
-        yield Edited(col, browser)
+    yield Edited(col, Reviewer(browser, Path(col.media.dir())))
     col.close()
 
 
