@@ -217,8 +217,8 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def summary(results: list[dict[str, Any]]) -> str:
-    """The figures one variant's results come to, as one JSON line."""
+def summary(results: list[dict[str, Any]], screen: int) -> str:
+    """The figures one variant's results come to, as one JSON line; `screen` is its height."""
     heights = sorted(r["height"] for r in results)
     display = [f for r in results for f in r["formulas"] if f["display"]]
     widest = max(display, key=lambda f: f["width"] - f["column"], default=None)
@@ -231,4 +231,6 @@ def summary(results: list[dict[str, Any]]) -> str:
         "lowest_contrast": {"card": lowest["id"], **lowest["lowestContrast"]},
         "median_height": heights[len(heights) // 2] if heights else None,
         "max_height": heights[-1] if heights else None,
+        "taller_than_screen": sum(h > screen for h in heights),
+        "key_point_on_first_screen": sum((r["gistBottom"] or 0) <= screen for r in results),
     })

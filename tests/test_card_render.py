@@ -60,7 +60,8 @@ def test_every_card_reads_well(
     results = deck_reviewer.check(variant, cards)
     assert [r["id"] for r in results] == [c.id for c in cards]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"summary-{variant.name}.json").write_text(summary(results) + "\n")
+    figures = summary(results, variant.height)
+    (SCREENSHOTS / f"summary-{variant.name}.json").write_text(figures + "\n", encoding="utf-8")
     heaviest = max(results, key=lambda r: (sum(f["display"] for f in r["formulas"]), r["id"]))
     card = next(c for c in cards if c.id == heaviest["id"])
     deck_reviewer.screenshot(variant, card, SCREENSHOTS / f"{variant.name}.png")
