@@ -131,7 +131,8 @@ def page_html(variant: Variant, web: Path, card_css: str) -> str:
         css = f"<style>{webview}</style><style>{_DESKTOP_CSS}</style><style>{reviewer}</style>"
         theme = "dark" if variant.night else "light"
         return (f'<!doctype html><html class="{"night-mode" if variant.night else ""}" dir="ltr" '
-                f'data-bs-theme="{theme}"><head><meta charset="utf-8">{css}{card}</head>'
+                f'data-bs-theme="{theme}"><head><meta charset="utf-8"><base href="{ORIGIN}/">'
+                f"{css}{card}</head>"
                 f'<body class="card card1 isLin{night} fancy">'
                 '<div id="_mark" hidden>&#x2605;</div><div id="_flag" hidden>&#x2691;</div>'
                 '<div id="qa" dir="auto"></div></body></html>')
@@ -148,6 +149,7 @@ class Reviewer:
         self._web = anki_web_folder()
         self._media = media
         self.stray_requests: list[str] = []  # anything asked for that the page should not need
+        self.fonts: set[tuple[str, str, str]] = set()  # (family, style, status) seen by check()
 
     @contextmanager
     def page(self, variant: Variant, card_css: str) -> Iterator[Page]:
@@ -172,6 +174,9 @@ class Reviewer:
         with self.page(variant, css) as page:
             results: list[dict[str, Any]] = page.evaluate(
                 "cards => checkCards(cards)", [{"id": c.id, "html": c.html} for c in cards])
+            faces = page.evaluate(
+                "() => [...document.fonts].map(f => [f.family, f.style, f.status])")
+            self.fonts.update((family.strip('"'), style, status) for family, style, status in faces)
         return results
 
     def screenshot(self, variant: Variant, card: Card, path: Path) -> None:

@@ -69,6 +69,9 @@ def test_every_card_reads_well(
     assert sum(len(r["formulas"]) for r in results) > 100  # MathJax did typeset the deck
     assert not problems_of(results), "\n".join(problems_of(results)[:40])
     assert not deck_reviewer.stray_requests
+    # The font the card asks for came from the deck's media, upright and italic.
+    assert {("Source Sans 3", "normal", "loaded"), ("Source Sans 3", "italic", "loaded")} <= \
+        deck_reviewer.fonts
     # Anki's own margin above the card (20 px on desktop, AnkiDroid's 0.5em), one 1 px divider.
     lowest_top = 16 if variant.client == "desktop" else 8
     assert min(r["contentTop"] for r in results) >= lowest_top
