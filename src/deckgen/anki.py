@@ -47,11 +47,17 @@ def deck_id(name: str) -> int:
 
 @dataclass(frozen=True)
 class CardTemplates:
-    """What the note type looks like, read from templates/anki/."""
+    """What the note type looks like, read from templates/anki/.
+
+    `media` holds the files the templates and CSS use (a font and its licence), by name: every
+    file in templates/anki/ whose name starts with `_`, the prefix Anki's Check Media leaves alone
+    in files no note refers to.
+    """
 
     front: str
     back: str
     css: str
+    media: dict[str, bytes]
 
     @classmethod
     def read(cls, templates: Path) -> CardTemplates:
@@ -60,6 +66,7 @@ class CardTemplates:
             front=(folder / "front.html").read_text(encoding="utf-8"),
             back=(folder / "back.html").read_text(encoding="utf-8"),
             css=(folder / "card.css").read_text(encoding="utf-8"),
+            media={p.name: p.read_bytes() for p in sorted(folder.glob("_*")) if p.is_file()},
         )
 
 
@@ -176,11 +183,12 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
     root.add_model(model)
     rendered.save()
     media = {m.anki_name: m.path.read_bytes() for m in guide.media}
+    media.update(looks.media)
     return _write_apkg(genanki.Package(decks), media)
 
 
 def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
-    """The package's bytes: the collection, then each media file (in name order) and its map."""
+    """The package as zip bytes: the collection, then `media` as numbered entries in name order."""
     timestamp = max(
         [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
     )
@@ -192,11 +200,11 @@ def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
         database = conn.serialize()
     finally:
         conn.close()
+    buffer = io.BytesIO()
     names = sorted(media)
     media_map = json.dumps({str(i): name for i, name in enumerate(names)}).encode()
-    entries = [("collection.anki2", database), *((str(i), media[n]) for i, n in enumerate(names)),
-               ("media", media_map)]
-    buffer = io.BytesIO()
+    entries = [("collection.anki2", database), ("media", media_map),
+               *((str(i), media[name]) for i, name in enumerate(names))]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
