@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from deckgen import __version__
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, OutputsWritten
 
 if TYPE_CHECKING:
     from deckgen.build import BuildResult
@@ -37,6 +37,9 @@ def _run(action: Callable[[], T]) -> T:
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(1) from None
+    except OutputsWritten as exc:
+        click.echo(f"interrupted after the new outputs were all written to {exc}", err=True)
+        raise SystemExit(130) from None
     except KeyboardInterrupt:
         click.echo("interrupted: the previous outputs are untouched", err=True)
         raise SystemExit(130) from None
