@@ -51,6 +51,17 @@ def test_bad_source_is_reported_and_build_is_untouched(mini: Project, case: str)
     assert mini.build().exit_code == 1  # and again: a failed build is never "up to date"
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_check_refuses_what_build_refuses(mini: Project, case: str) -> None:
+    expected = overlay(mini, case)
+    result = CliRunner().invoke(main, ["check", "--source", str(mini.source),
+                                       "--templates", str(mini.templates)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for line in expected:
+        assert line in result.stderr, f"{line!r} not in:\n{result.stderr}"
+
+
 def test_every_problem_in_the_source_is_reported_in_one_run(mini: Project) -> None:
     overlay(mini, "unknown-key")
     shutil.copy(FIXTURES / "bad" / "wrong-type" / "02-beta.yaml", mini.source / "03-gamma.yaml")

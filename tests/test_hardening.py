@@ -332,3 +332,13 @@ def test_a_read_only_output_folder_is_found_before_rendering(
         mini.out.chmod(0o755)
     assert result.exit_code == 1
     assert result.stderr == f"error: {mini.out}: cannot write here (Permission denied)\n"
+
+
+def test_watch_reports_a_link_to_nothing_as_soon_as_it_appears(mini: Project) -> None:
+    with watching(mini, interval=0.05) as outcomes:
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None
+        (mini.source / "03-gamma.yaml").symlink_to("02-gone.yaml")
+        result, error = next_outcome(outcomes)
+        assert result is None and error is not None
+        assert "03-gamma.yaml: is a link to" in "\n".join(error.lines())

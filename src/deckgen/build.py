@@ -179,8 +179,6 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     say("reading the source")
     guide, warnings = load_guide(options.source, files)
     _check_writable(options.out)
-    if "deck" in stale:
-        _check_writable(options.source)
     outputs: dict[Path, bytes] = {}
     made: dict[str, list[Path]] = {}
     result = BuildResult(rebuilt=stale, warnings=warnings, notes=len(guide.entries))
@@ -196,6 +194,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
                                 if k.startswith("note:")]
         if stamps.changed():
+            _check_writable(options.source)  # still before the PDFs, the slow part
             outputs[stamps.path] = stamps.serialize()
     documents = [t for t in DOCUMENTS if t in stale]
     if documents:
