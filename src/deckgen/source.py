@@ -58,7 +58,7 @@ MAX_TEXT_CHARS = 1_000_000  # a file's text with YAML aliases expanded
 MAX_FIELD_CHARS = 10_000
 MAX_MARKDOWN_DEPTH = 16
 MAX_FORMULA_DEPTH = 20
-_TAB_INDENT = re.compile(r"^ *\t", re.M)
+_TAB_INDENT = re.compile(r"^ *\t")
 _FORMULA_NESTING = re.compile(r"\\[{}]|\\left\b|\\right\b|[{}]")
 
 
@@ -237,12 +237,11 @@ def _parse(path: Path, raw: bytes, reader: _Reader) -> yaml.Node | None:
         # (the "context") is the one to fix.
         mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        tab = _TAB_INDENT.search(text)
-        if tab is not None and line is not None and text.count("\n", 0, tab.start()) <= line:
-            line = text.count("\n", 0, tab.start()) + 1
+        tab_line = _tab_indented_line(text, exc.problem_mark)
+        if tab_line is not None:
             reader.problems.append(Problem(
                 path, "YAML syntax error: this line is indented with a tab; indent with spaces",
-                line=line))
+                line=tab_line))
             return None
         what = exc.problem or "invalid YAML"
         if exc.context and exc.context_mark is not None:
@@ -264,6 +263,17 @@ def _parse(path: Path, raw: bytes, reader: _Reader) -> yaml.Node | None:
                      f"{MAX_TEXT_CHARS:,} characters: write each text out where it is used")
         return None
     return node
+
+
+def _tab_indented_line(text: str, mark: yaml.Mark | None) -> int | None:
+    """The line (from 1) where the parser stopped, or the next, when a tab indents it."""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    for number in (mark.line, mark.line + 1):
+        if number < len(lines) and _TAB_INDENT.match(lines[number]):
+            return number + 1
+    return None
 
 
 def _expanded_size(node: yaml.Node, limit: int) -> int:
