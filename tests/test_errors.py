@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from conftest import FIXTURES, Project
 from deckgen.cli import main
@@ -15,30 +15,53 @@ CASES = sorted(p.name for p in (FIXTURES / "bad").iterdir())
 
 
 def overlay(project: Project, case: str) -> list[str]:
-    """Copy the case's files over the project's source; the lines the error must contain."""
+    """Copy the case's files (links as links) over the project's source; the lines the error
+    must contain."""
     folder = FIXTURES / "bad" / case
     for path in folder.iterdir():
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             shutil.copytree(path, project.source / path.name, dirs_exist_ok=True)
         elif path.name != "expected.txt":
-            shutil.copy(path, project.source / path.name)
+            shutil.copy(path, project.source / path.name, follow_symlinks=False)
     return (folder / "expected.txt").read_text(encoding="utf-8").splitlines()
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_bad_source_is_reported_and_build_is_untouched(mini: Project, case: str) -> None:
-    assert mini.build().exit_code == 0
-    before = mini.outputs()
-    expected = overlay(mini, case)
-    result = mini.build()
+def last_good(project: Project) -> dict[str, bytes]:
+    """What a failed build must leave alone: build/ and the lock file."""
+    return {**project.outputs(), "lock": (project.source / "deckgen.lock").read_bytes()}
+
+
+def assert_refused(project: Project, result: Result, expected: list[str],
+                   before: dict[str, bytes]) -> None:
+    """The build failed with exit 1, no traceback, the expected errors, and wrote nothing."""
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert result.stdout == ""
     errors = result.stderr.splitlines()
     for line in expected:
         assert any(line in e for e in errors), f"{line!r} not in:\n{result.stderr}"
-    assert all(e.startswith("error: ") and str(mini.source) in e for e in errors)
-    assert mini.outputs() == before
+    assert all(e.startswith("error: ") and str(project.source) in e for e in errors)
+    assert last_good(project) == before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_source_is_reported_and_build_is_untouched(mini: Project, case: str) -> None:
+    assert mini.build().exit_code == 0
+    before = last_good(mini)
+    expected = overlay(mini, case)
+    assert_refused(mini, mini.build(), expected, before)
+    assert mini.build().exit_code == 1  # and again: a failed build is never "up to date"
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_check_refuses_what_build_refuses(mini: Project, case: str) -> None:
+    expected = overlay(mini, case)
+    result = CliRunner().invoke(main, ["check", "--source", str(mini.source),
+                                       "--templates", str(mini.templates)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    for line in expected:
+        assert line in result.stderr, f"{line!r} not in:\n{result.stderr}"
 
 
 def test_every_problem_in_the_source_is_reported_in_one_run(mini: Project) -> None:

@@ -7,23 +7,25 @@ build/.deckgen-state.json; a build that finds everything current reads no YAML a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
 import signal
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
 from deckgen import __version__
-from deckgen.errors import OutputError, Problem
+from deckgen.errors import OutputError, OutputsWritten, Problem
 from deckgen.media import KINDS as MEDIA_KINDS
 from deckgen.media import MEDIA_DIR
-from deckgen.source import load_guide, unused_media
+from deckgen.source import SourceFiles, load_guide, read_source, unused_media
 from deckgen.stamps import LOCK_FILE, Stamps, build_time
 
 STATE_FILE = ".deckgen-state.json"
@@ -62,8 +64,19 @@ class BuildResult:
 
 
 def slugify(text: str) -> str:
-    """A file-name-safe slug of a title."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
+    """A file-name-safe slug of a title: lowercase letters and digits of any script, '-' between.
+
+    An ASCII title keeps only a-z and 0-9 ("LLM Interview Guide" -> "llm-interview-guide");
+    other scripts' letters stay as they are ("Ünïcødé Déck" -> "ünïcødé-déck").
+    """
+    kept = [c if (c.isascii() and c.isalnum())
+            or (not c.isascii() and unicodedata.category(c)[0] in "LNM") else "-"
+            for c in unicodedata.normalize("NFC", text).lower()]
+    slug = re.sub(r"-+", "-", "".join(kept)).strip("-")
+    # File names hold 255 bytes; 120 leave room for the suffix and a temporary's prefix.
+    while len(slug.encode("utf-8")) > 120:
+        slug = slug[:-1].rstrip("-")
+    return slug or "deck"
 
 
 def _digest_files(paths: list[Path], root: Path) -> str:
@@ -81,29 +94,44 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
 
 
-def input_digests(options: BuildOptions, lock: bytes | None = None) -> dict[str, str]:
-    """A digest of everything each target is built from; `lock` stands in for the lock file."""
-    lock_path = options.source / LOCK_FILE
-    media = options.source / MEDIA_DIR
-    source_files = [p for p in _files(options.source)
-                    if (p.parent == options.source and p != lock_path)
-                    or (p.parent == media and p.suffix.lower() in MEDIA_KINDS)]
-    source = _digest_files(source_files, options.source)
-    if lock is None:
-        lock = lock_path.read_bytes() if lock_path.is_file() else b""
-    tools = ",".join([f"deckgen {__version__}", *(f"{n} {version(n)}" for n in _RENDERERS)])
-    anki = _digest_files(_files(options.templates / "anki"), options.templates)
-    digests = {"deck": _file_digest(f"deck {source} {_file_digest(lock)} {anki} {tools}".encode())}
-    # A document is built from its own template files (pdf/<name>.*) and the shared ones (fonts);
-    # not from the lock file, which only holds the deck's modification times.
-    pdf_files = _files(options.templates / "pdf")
-    for name in DOCUMENTS:
-        others = tuple(f"{other}." for other in DOCUMENTS if other != name)
-        own = [p for p in pdf_files if not p.name.startswith(others)]
-        templates = _digest_files(own, options.templates)
-        inputs = f"{name} {source} {templates} {tools} paper={options.paper}"
-        digests[name] = _file_digest(inputs.encode())
-    return digests
+@dataclass(frozen=True)
+class Inputs:
+    """Digests of what the targets are built from, taken once before a build reads anything:
+    outputs recorded under them came from these bytes or older ones, never newer."""
+
+    source: str
+    anki: str
+    pdf: dict[str, str]
+    tools: str
+    paper: str
+
+    @classmethod
+    def read(cls, options: BuildOptions, files: SourceFiles) -> Inputs:
+        """The digests of `files` (the source as read) and of the templates as they are now."""
+        tools = ",".join([f"deckgen {__version__}", *(f"{n} {version(n)}" for n in _RENDERERS)])
+        anki = _digest_files(_files(options.templates / "anki"), options.templates)
+        # A document is built from its own template files (pdf/<name>.*) and the shared ones
+        # (fonts); not from the lock file, which only holds the deck's modification times.
+        pdf_files = _files(options.templates / "pdf")
+        pdf = {}
+        for name in DOCUMENTS:
+            others = tuple(f"{other}." for other in DOCUMENTS if other != name)
+            pdf[name] = _digest_files([p for p in pdf_files if not p.name.startswith(others)],
+                                      options.templates)
+        media = options.source / MEDIA_DIR
+        figures = [p for p in _files(media)
+                   if p.parent == media and p.suffix.lower() in MEDIA_KINDS]
+        source = files.digest() + _digest_files(figures, options.source)
+        return cls(source, anki, pdf, tools, options.paper)
+
+    def digests(self, lock: bytes) -> dict[str, str]:
+        """A digest of everything each target is built from, given the lock file's bytes."""
+        deck = f"deck {self.source} {_file_digest(lock)} {self.anki} {self.tools}"
+        digests = {"deck": _file_digest(deck.encode())}
+        for name in DOCUMENTS:
+            inputs = f"{name} {self.source} {self.pdf[name]} {self.tools} paper={self.paper}"
+            digests[name] = _file_digest(inputs.encode())
+        return digests
 
 
 def _file_digest(data: bytes) -> str:
@@ -137,18 +165,26 @@ def _current(record: dict[str, object] | None, inputs: str, out: Path) -> bool:
 def build(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Bring options.out up to date with options.source: deck, cheat sheet and study guide.
 
-    Everything is rendered in memory first; the outputs then replace the previous ones together,
-    so a failed or interrupted build leaves the last good outputs exactly as they were.
+    Everything is rendered in memory first, from the source's bytes as read once at the start;
+    the outputs then replace the previous ones together, so a failed or interrupted build leaves
+    the last good outputs exactly as they were. A source file edited while the build runs is
+    built by the next one.
     """
     say = progress or (lambda _: None)
-    digests = input_digests(options)
+    remove_leftovers(options.out, options.source)
+    files = read_source(options.source)
+    inputs = Inputs.read(options, files)
+    lock_path = options.source / LOCK_FILE
+    lock = lock_path.read_bytes() if lock_path.is_file() else b""
+    digests = inputs.digests(lock)
     state = _read_state(options.out)
     stale = [t for t in TARGETS if not _current(state.get(t), digests[t], options.out)]
     if not stale:
         return BuildResult()
 
     say("reading the source")
-    guide, warnings = load_guide(options.source)
+    guide, warnings = load_guide(options.source, files)
+    _check_writable(options.out)
     outputs: dict[Path, bytes] = {}
     made: dict[str, list[Path]] = {}
     result = BuildResult(rebuilt=stale, warnings=warnings, notes=len(guide.entries))
@@ -157,13 +193,14 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         from deckgen.anki import build_package
 
         say("writing the Anki deck")
-        stamps = Stamps.read(options.source / LOCK_FILE)
+        stamps = Stamps.read(lock_path)
         deck_file = options.out / f"{slugify(guide.title)}.apkg"
         outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
         made["deck"] = [deck_file]
         result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
                                 if k.startswith("note:")]
         if stamps.changed():
+            _check_writable(options.source)  # still before the PDFs, the slow part
             outputs[stamps.path] = stamps.serialize()
     documents = [t for t in DOCUMENTS if t in stale]
     if documents:
@@ -183,14 +220,14 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             outputs[made[name][1]] = pdf
 
     if stamps is not None and stamps.changed():
-        digests = input_digests(options, lock=outputs[stamps.path])
-    for target, files in made.items():
+        digests = inputs.digests(outputs[stamps.path])
+    for target, files_made in made.items():
         state[target] = {"inputs": digests[target],
-                         "files": {p.name: _file_digest(outputs[p]) for p in files}}
+                         "files": {p.name: _file_digest(outputs[p]) for p in files_made}}
     outputs[options.out / STATE_FILE] = json.dumps(state, indent=1, sort_keys=True).encode()
     say("writing the outputs")
     replace_all(outputs)
-    result.written = sorted(p for files in made.values() for p in files)
+    result.written = sorted(p for files_made in made.values() for p in files_made)
     return result
 
 
@@ -227,10 +264,13 @@ def replace_all(outputs: dict[Path, bytes]) -> None:
     """Write every file next to its target, then swap them all into place, all or nothing.
 
     Until the swap the previous files are untouched; if a rename fails midway, the files already
-    swapped are put back, so build/ never holds a mix of old and new.
+    swapped are put back, so build/ never holds a mix of old and new. An interrupt that arrives
+    during the swap is raised once it is complete, as OutputsWritten.
     """
     staged: list[tuple[Path, Path]] = []
     backups: list[tuple[Path, Path]] = []
+    swapped = False
+    target = Path()
     try:
         for target, data in outputs.items():
             with _signals_held():  # recorded before an interrupt can land, so `finally` sees it
@@ -251,8 +291,15 @@ def replace_all(outputs: dict[Path, bytes]) -> None:
                     # leftover name goes in `finally`.
                     os.replace(backup, target)
                 raise
+            swapped = True
+            for backup, _ in backups:  # before a held SIGTERM can end the process
+                backup.unlink(missing_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write the outputs: {exc}") from None
+        raise _output_error(target.parent, exc) from None
+    except KeyboardInterrupt:
+        if swapped:
+            raise OutputsWritten(sorted({t.parent for t in outputs})) from None
+        raise
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
@@ -260,11 +307,39 @@ def replace_all(outputs: dict[Path, bytes]) -> None:
             backup.unlink(missing_ok=True)
 
 
+def _output_error(folder: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on the disk: free some space and build again"
+    elif exc.errno == errno.EDQUOT:
+        what = "disk quota exceeded: free some space and build again"
+    else:
+        what = exc.strerror or str(exc)
+    return OutputError(f"{folder}: cannot write the outputs ({what}); "
+                       "the previous outputs are untouched")
+
+
+def _check_writable(folder: Path) -> None:
+    """Raise OutputError now, before anything is rendered, if files cannot be made in `folder`.
+
+    A folder that does not exist yet is not made: its nearest existing parent is tried instead.
+    """
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".deckgen.{os.getpid()}.", suffix=".tmp",
+                                        dir=probe)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot write here ({exc.strerror})") from None
+    os.close(handle)
+    os.unlink(name)
+
+
 def _create_beside(target: Path) -> tuple[int, Path]:
-    """A new hidden file beside `target`, open for writing."""
+    """A new hidden file beside `target`, open for writing, its name holding this process's id."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
                                         dir=target.parent)
     except OSError as exc:
         raise OutputError(f"{target.parent}: cannot write here ({exc.strerror})") from None
@@ -278,3 +353,44 @@ def _write(handle: int, path: Path, data: bytes) -> None:
         stream.flush()
         os.fsync(stream.fileno())
     os.chmod(path, 0o644)
+
+
+# A temporary or backup of _create_beside: ".<name>.<pid>.<8 random>.tmp" (or ".old"); builds
+# before the pid was added left ".<name>.<8 random>.tmp".
+_LEFTOVER = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.)?[a-z0-9_]{8}\.(?:tmp|old)$")
+_OUTPUT_NAME = re.compile(r"\.(?:apkg|pdf|html)$")
+
+
+def remove_leftovers(out: Path, source: Path) -> None:
+    """Delete the temporaries and backups that a killed build left in `out` and `source`.
+
+    Those of a build still running (its process is alive) are left alone.
+    """
+    for folder in (out, source):
+        try:
+            paths = list(folder.iterdir())
+        except OSError:
+            continue
+        for path in paths:
+            match = _LEFTOVER.match(path.name)
+            if match is None:
+                continue
+            name = match.group("name")
+            ours = name in ("deckgen", LOCK_FILE) if folder == source else (
+                name in ("deckgen", STATE_FILE) or _OUTPUT_NAME.search(name) is not None)
+            if not ours or (match.group("pid") and _running(int(match.group("pid")))):
+                continue
+            with suppress(OSError):
+                path.unlink()
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is another user's
+        return True
+    return True

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from deckgen import __version__
-from deckgen.errors import DeckgenError
+from deckgen.errors import DeckgenError, OutputsWritten, Problem
 
 if TYPE_CHECKING:
     from deckgen.build import BuildResult
@@ -37,6 +37,9 @@ def _run(action: Callable[[], T]) -> T:
         for line in exc.lines():
             click.echo(line, err=True)
         raise SystemExit(1) from None
+    except OutputsWritten as exc:
+        click.echo(f"interrupted after the new outputs were all written to {exc}", err=True)
+        raise SystemExit(130) from None
     except KeyboardInterrupt:
         click.echo("interrupted: the previous outputs are untouched", err=True)
         raise SystemExit(130) from None
@@ -122,13 +125,18 @@ def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> 
     rebuilt. Re-importing the new .apkg into Anki keeps every review: notes are matched by their
     entry id, and only entries whose content changed are updated.
     """
-    from deckgen.build import BuildOptions
-    from deckgen.build import build as run_build
-
-    options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
     status = _Status(quiet)
+
+    def run() -> BuildResult:
+        # Imported here so that a Ctrl-C during the imports is reported like any other.
+        from deckgen.build import BuildOptions
+        from deckgen.build import build as run_build
+
+        options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+        return run_build(options, progress=status)
+
     try:
-        result = _run(lambda: run_build(options, progress=status))
+        result = _run(run)
     finally:
         status.clear()
     if not quiet:
@@ -183,11 +191,13 @@ def check(source: Path, templates: Path, strict: bool, quiet: bool) -> None:
     fields, entries without a reference and near-duplicate questions (exit status 0 unless
     --strict).
     """
-    from deckgen.build import BuildOptions
-    from deckgen.build import check as run_check
+    def run() -> tuple[int, list[Problem]]:
+        from deckgen.build import BuildOptions
+        from deckgen.build import check as run_check
 
-    options = BuildOptions(source=source, templates=templates)
-    entries, warnings = _run(lambda: run_check(options))
+        return run_check(BuildOptions(source=source, templates=templates))
+
+    entries, warnings = _run(run)
     for warning in warnings:
         if strict or not quiet:
             click.echo(f"{'error' if strict else 'warning'}: {warning}", err=strict)

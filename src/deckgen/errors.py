@@ -49,3 +49,11 @@ class SourceError(DeckgenError):
 
 class OutputError(DeckgenError):
     """An output could not be written; the previous outputs are untouched."""
+
+
+class OutputsWritten(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) arrived while the new outputs were swapped in; they all were."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        super().__init__(" and ".join(str(f) for f in folders))
+        self.folders = folders

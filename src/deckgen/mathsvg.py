@@ -62,6 +62,8 @@ def typeset(key: Key) -> Formula | str:
         )
         mathml = formula.mathmlstr()
         svg = formula.svg()
+    except RecursionError:
+        return "groups nested too deeply: simplify it"
     except Exception as exc:  # latex2mathml raises many kinds, none of them user-friendly
         reason = type(exc).__name__.removesuffix("Error")
         return re.sub(r"(?<!^)(?=[A-Z])", " ", reason).lower() or "error"
@@ -117,7 +119,8 @@ class FormulaCache:
         if key not in self._formulas and key not in self._failures:
             self.prepare([key])
         if key in self._failures:
-            raise MathError(f"cannot typeset \\({latex}\\): {self._failures[key]}")
+            shown = latex if len(latex) <= 60 else latex[:60] + "..."
+            raise MathError(f"cannot typeset \\({shown}\\): {self._failures[key]}")
         return self._formulas[key]
 
     def save(self) -> None:

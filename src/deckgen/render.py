@@ -29,9 +29,11 @@ _PLACEHOLDER_RE = re.compile(r"DECKGENMATH(\d+)X")
 def _markdown() -> MarkdownIt:
     # commonmark with raw HTML and links off: "<script>" and "[x](url)" in a field are shown as
     # typed, never run or fetched. An image is shown only when it is one of the figures the caller
-    # allows (checked files of source/media/); any other "![x](url)" is shown as typed.
+    # allows (checked files of source/media/); any other "![x](url)" is shown as typed. Pipe
+    # tables are shown as tables.
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["link", "autolink", "html_block", "html_inline"])
+    md.enable("table")
     md.add_render_rule("image", _render_image)
     return md
 
@@ -46,6 +48,36 @@ def _render_image(self: object, tokens: Sequence[Token], idx: int, options: obje
     if url is None:
         return html.escape(f"![{alt}]({name})")
     return f'<img class="figure" src="{html.escape(url)}" alt="{html.escape(alt)}">'
+
+
+_NESTING_MARK = re.compile(r"[>*_`+-]|\d[.)]")
+
+
+def markdown_depth_over(text: str, limit: int) -> int | None:
+    """How deeply a Markdown field's HTML elements nest (lists, quotes, emphasis, tables), when
+    that is more than `limit`; None when it is not.
+
+    Markdown-it stops reading blocks nested past its own limit (20 levels, about 9 lists),
+    dropping the rest of the text, so a field within a `limit` under 20 is shown in full.
+    """
+    protected, _ = _protect_math(text)
+    # Each level needs a mark: '>' a quote, '-', '+', '*' or '1.' a list and its item, '*' or
+    # '_' emphasis, '`' code, '|' a table's four levels. Text with few marks is not parsed.
+    bound = 2 + 2 * len(_NESTING_MARK.findall(protected)) + 4 * protected.count("|")
+    if bound <= limit:
+        return None
+    depth = deepest = 0
+    stack = [iter(_markdown().parse(protected))]
+    while stack:
+        token = next(stack[-1], None)
+        if token is None:
+            stack.pop()
+            continue
+        depth += token.nesting
+        deepest = max(deepest, depth)
+        if token.children:
+            stack.append(iter(token.children))
+    return deepest if deepest > limit else None
 
 
 def anki_math(latex: str, display: bool) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -16,9 +18,11 @@ from deckgen.cache import Slot, digest
 from deckgen.errors import Problem, SourceError
 from deckgen.media import FIGURE, MEDIA_DIR, MediaFile, check_figure, figures_in, media_files
 from deckgen.model import Category, Entry, Guide, Reference
+from deckgen.stamps import LOCK_FILE
 
 DECK_FILE = "deck.yaml"
 CATEGORY_FILE = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.yaml$")
+YAML_NAME = re.compile(r"\.ya?ml$", re.I)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MATH_SPAN = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", re.S)
 
@@ -47,6 +51,17 @@ GIST_WORD_LIMIT = 20
 ANSWER_WORD_LIMIT = 80
 FAR_OVER = 1.5  # a build warns past this multiple of a limit; `deckgen check` at the limit
 
+# Limits no real guide comes near (its largest file is 28 KB, its longest field 806 characters,
+# its deepest Markdown 4 levels and formula 4 braces) and every hostile file meets, so that such
+# a file is refused in well under a second before anything is rendered.
+MAX_FILE_BYTES = 1_000_000
+MAX_TEXT_CHARS = 1_000_000  # a file's text with YAML aliases expanded
+MAX_FIELD_CHARS = 10_000
+MAX_MARKDOWN_DEPTH = 16
+MAX_FORMULA_DEPTH = 20
+_TAB_INDENT = re.compile(r"^ *\t")
+_FORMULA_NESTING = re.compile(r"\\[{}]|\\left\b|\\right\b|[{}]")
+
 
 def word_count(text: str) -> int:
     """Words in a field, counting each formula as one word and a figure as none."""
@@ -71,6 +86,43 @@ def math_delimiter_problem(text: str) -> str | None:
             open_at = None
     if open_at is not None:
         return f"'\\{open_at}' is never closed with '\\{closing[open_at]}'"
+    return None
+
+
+def formula_depth(latex: str) -> int:
+    """How deeply a formula's groups nest: {...} and \\left...\\right, escaped braces aside."""
+    depth = deepest = 0
+    for match in _FORMULA_NESTING.finditer(latex):
+        mark = match.group(0)
+        if mark in ("{", "\\left"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif mark in ("}", "\\right"):
+            depth -= 1
+    return deepest
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Why a field nests too deeply to be shown in full on cards and paper, or None."""
+    from deckgen.render import markdown_depth_over  # render imports this module
+
+    for match in MATH_SPAN.finditer(text):
+        latex = match.group(1) if match.group(1) is not None else match.group(2)
+        depth = formula_depth(latex)
+        if depth > MAX_FORMULA_DEPTH:
+            return (f"formula {_shorten(match.group(0))} nests {depth} groups ({{...}} or "
+                    f"\\left...\\right) inside one another, over the limit of "
+                    f"{MAX_FORMULA_DEPTH}: simplify it")
+    markdown_depth = markdown_depth_over(text, MAX_MARKDOWN_DEPTH)
+    if markdown_depth is not None:
+        # Past 20 levels markdown-it stops reading, so the true depth is not known.
+        levels = str(markdown_depth) if markdown_depth < 20 else "20 or more"
+        return (f"Markdown nested {levels} levels deep (lists, quotes or emphasis inside "
+                f"one another), over the limit of {MAX_MARKDOWN_DEPTH}: flatten it")
     return None
 
 
@@ -136,12 +188,17 @@ class _Reader:
         if not value:
             self.error("must not be empty", entry=entry, key=key, node=node)
             return None
+        if len(value) > MAX_FIELD_CHARS:
+            self.error(f"{len(value):,} characters, over the limit of {MAX_FIELD_CHARS:,}: "
+                       "shorten it or split the entry", entry=entry, key=key, node=node)
+            return None
         if one_line and "\n" in value:
             self.error("must be a single line", entry=entry, key=key, node=node)
             return None
         problem = math_delimiter_problem(value)
+        problem = f"unbalanced math delimiters: {problem}" if problem else _nesting_problem(value)
         if problem:
-            self.error(f"unbalanced math delimiters: {problem}", entry=entry, key=key, node=node)
+            self.error(problem, entry=entry, key=key, node=node)
             return None
         return value
 
@@ -163,13 +220,8 @@ def _kind(node: yaml.Node) -> str:
     return names.get(tag, "a value")
 
 
-def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
-    """The YAML node tree of one file, or None after recording why it cannot be read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reader.error(f"cannot read file: {exc.strerror}")
-        return None
+def _parse(path: Path, raw: bytes, reader: _Reader) -> yaml.Node | None:
+    """The YAML node tree of one file's bytes, or None after recording why it cannot be read."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -186,6 +238,12 @@ def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
         # (the "context") is the one to fix.
         mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark is not None else None
+        tab_line = _tab_indented_line(text, exc.problem_mark)
+        if tab_line is not None:
+            reader.problems.append(Problem(
+                path, "YAML syntax error: this line is indented with a tab; indent with spaces",
+                line=tab_line))
+            return None
         what = exc.problem or "invalid YAML"
         if exc.context and exc.context_mark is not None:
             what += f" {exc.context} that starts here"
@@ -201,15 +259,48 @@ def _parse(path: Path, reader: _Reader) -> yaml.Node | None:
         return None
     if node is None:
         reader.error("file is empty")
+    elif _expanded_size(node, MAX_TEXT_CHARS) > MAX_TEXT_CHARS:
+        reader.error(f"YAML aliases (*name) repeat text until the file holds over "
+                     f"{MAX_TEXT_CHARS:,} characters: write each text out where it is used")
+        return None
     return node
+
+
+def _tab_indented_line(text: str, mark: yaml.Mark | None) -> int | None:
+    """The line (from 1) where the parser stopped, or the next, when a tab indents it."""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    for number in (mark.line, mark.line + 1):
+        if number < len(lines) and _TAB_INDENT.match(lines[number]):
+            return number + 1
+    return None
+
+
+def _expanded_size(node: yaml.Node, limit: int) -> int:
+    """Characters in a node tree with every alias expanded, counted up to just past `limit`."""
+    size = 0
+    pending = [node]
+    while pending and size <= limit:
+        current = pending.pop()
+        if isinstance(current, yaml.ScalarNode):
+            size += 1 + len(current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            size += 1
+            pending.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            size += 1
+            for key, value in current.value:
+                pending += (key, value)
+    return size
 
 
 def _scalar_value(node: yaml.Node) -> Any:
     return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
-def _read_deck(path: Path, reader: _Reader) -> dict[str, str] | None:
-    node = _parse(path, reader)
+def _read_deck(path: Path, raw: bytes, reader: _Reader) -> dict[str, str] | None:
+    node = _parse(path, raw, reader)
     if node is None:
         return None
     keys = reader.mapping(node, DECK_KEYS, "deck.yaml")
@@ -322,14 +413,19 @@ def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
     )
 
 
-def _read_category(path: Path, number: int, slug: str, reader: _Reader) -> Category | None:
-    node = _parse(path, reader)
+def _read_category(path: Path, number: int, slug: str, raw: bytes, reader: _Reader
+                   ) -> Category | None:
+    node = _parse(path, raw, reader)
     if node is None:
         return None
     keys = reader.mapping(node, CATEGORY_KEYS, "a category file")
     if keys is None:
         return None
     name = reader.text(keys["name"], None, "name", one_line=True) if "name" in keys else None
+    if name is not None and "::" in name:
+        reader.error("'::' would make Anki put this category in a deck inside a deck: write it "
+                     "another way (e.g. ': ' or ' - ')", key="name", node=keys["name"])
+        name = None
     guide = reader.text(keys["guide"], None, "guide") if "guide" in keys else None
     entries: list[Entry] = []
     if "entries" in keys:
@@ -346,29 +442,107 @@ def _read_category(path: Path, number: int, slug: str, reader: _Reader) -> Categ
                     entries=tuple(entries), path=path)
 
 
-def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
-    """Read and validate every file in `source`; return the guide and its warnings.
+@dataclass(frozen=True)
+class SourceFiles:
+    """The bytes of every file of the guide in a source folder, read once, and what was wrong
+    with the files that could not be read."""
+
+    folder: Path
+    files: dict[Path, bytes]
+    problems: list[Problem]
+
+    def digest(self) -> str:
+        """A digest of the files' names and bytes, and of the problems."""
+        h = hashlib.sha256()
+        for path, data in sorted(self.files.items()):
+            h.update(f"{path.name}\0{len(data)}\0".encode())
+            h.update(data)
+        for problem in self.problems:
+            h.update(f"{problem}\0".encode())
+        return h.hexdigest()
+
+
+def read_source(source: Path) -> SourceFiles:
+    """deck.yaml and every YAML file beside it, as bytes; a file that cannot be part of the
+    guide (a dangling link, a link leaving the folder, a device, too big) is a problem.
+
+    Hidden files and the lock file are not read; nor is anything that is not named like YAML.
+    """
+    files: dict[Path, bytes] = {}
+    problems: list[Problem] = []
+    if not source.is_dir():
+        return SourceFiles(source, files, [Problem(source, "source folder does not exist")])
+    root = source.resolve()
+    for path in sorted(source.iterdir()):
+        if path.name.startswith(".") or path.name == LOCK_FILE or not YAML_NAME.search(path.name):
+            continue
+        problem = _unreadable(path, root)
+        if problem is None:
+            try:
+                with path.open("rb") as stream:
+                    data = stream.read(MAX_FILE_BYTES + 1)
+            except OSError as exc:
+                problem = f"cannot read file: {exc.strerror}"
+            else:
+                if len(data) > MAX_FILE_BYTES:
+                    problem = _too_big()
+                else:
+                    files[path] = data
+        if problem is not None:
+            problems.append(Problem(path, problem))
+    return SourceFiles(source, files, problems)
+
+
+def _too_big() -> str:
+    return (f"file is over the limit of {MAX_FILE_BYTES:,} bytes (the guide's largest is ~30 KB): "
+            "split it into several category files")
+
+
+def _unreadable(path: Path, root: Path) -> str | None:
+    """Why a YAML-named entry of the source folder cannot be read as part of the guide."""
+    try:
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.exists():
+                return f"is a link to {target}, which does not exist: fix or delete the link"
+            if not target.is_relative_to(root):
+                return (f"is a link to {target}, outside the source folder: copy the file "
+                        "into the source folder instead")
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror}"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a YAML file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a device, pipe or socket): only YAML files belong here"
+    if info.st_size > MAX_FILE_BYTES:
+        return _too_big()
+    return None
+
+
+def load_guide(source: Path, files: SourceFiles | None = None) -> tuple[Guide, list[Problem]]:
+    """Read and validate every file in `source` (or the bytes in `files`, read from it before);
+    return the guide and its warnings.
 
     Raises SourceError listing every problem found, so one run reports them all.
     """
-    problems: list[Problem] = []
+    if files is None:
+        files = read_source(source)
+    problems: list[Problem] = list(files.problems)
     warnings: list[Problem] = []
     if not source.is_dir():
-        raise SourceError([Problem(source, "source folder does not exist")])
+        raise SourceError(problems)
 
-    def read(path: Path, fn: Callable[[_Reader], Any]) -> Any:
+    def read(path: Path, fn: Callable[[bytes, _Reader], Any]) -> Any:
         # A file whose bytes were read before gives the same result: take it from the cache.
+        raw = files.files[path]
         slot = Slot("parsed", str(path.resolve()))
-        try:
-            key = digest(str(path), path.read_bytes())
-        except OSError:
-            key = ""
-        cached = slot.get(key) if key else None
+        key = digest(str(path), raw)
+        cached = slot.get(key)
         if cached is None:
             reader = _Reader(path)
-            cached = (fn(reader), reader.problems, reader.warnings)
-            if key:
-                slot.put(key, cached)
+            cached = (fn(raw, reader), reader.problems, reader.warnings)
+            slot.put(key, cached)
         result, file_problems, file_warnings = cached
         problems.extend(file_problems)
         warnings.extend(file_warnings)
@@ -376,21 +550,23 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
 
     deck_path = source / DECK_FILE
     deck: dict[str, str] | None = None
-    if deck_path.is_file():
-        deck = read(deck_path, lambda r: _read_deck(deck_path, r))
-    else:
+    if deck_path in files.files:
+        deck = read(deck_path, partial(_read_deck, deck_path))
+    elif not any(p.file == deck_path for p in files.problems):
         problems.append(Problem(deck_path, "missing: the deck's title and description go here"))
 
     categories: list[Category] = []
     numbers: dict[int, Path] = {}
-    for path in sorted(source.iterdir()):
-        if path.name == DECK_FILE or path.name.startswith(".") or not path.is_file():
+    for path in sorted(files.files):
+        if path == deck_path:
             continue
         match = CATEGORY_FILE.match(path.name)
         if match is None:
-            if path.suffix in (".yaml", ".yml"):
-                problems.append(Problem(path, "category files are named NN-slug.yaml, "
-                                        "e.g. 01-transformer-architecture.yaml"))
+            hint = ""
+            if CATEGORY_FILE.match(path.name.lower()):
+                hint = f"; rename it {path.name.lower()}"
+            problems.append(Problem(path, "category files are named NN-slug.yaml, "
+                                    f"e.g. 01-transformer-architecture.yaml{hint}"))
             continue
         number = int(match.group(1))
         if number in numbers:
@@ -401,9 +577,8 @@ def load_guide(source: Path) -> tuple[Guide, list[Problem]]:
         category = read(path, partial(_read_category, path, number, match.group(2)))
         if category is not None:
             categories.append(category)
-    if not numbers:
+    if not numbers and not any(CATEGORY_FILE.match(p.file.name) for p in files.problems):
         problems.append(Problem(source, "no category files (NN-slug.yaml) in the source folder"))
-
     seen: dict[str, Path] = {}
     for category in categories:
         for entry in category.entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -15,19 +16,21 @@ OnBuild = Callable[[BuildResult | None, DeckgenError | None], None]
 
 
 def snapshot(folders: tuple[Path, ...]) -> Snapshot:
-    """Modification time and size of every visible file under `folders`."""
+    """Modification time and size of every visible entry under `folders` but folders, links to
+    nothing included (the build reports them)."""
     seen: Snapshot = {}
     for folder in folders:
         if not folder.is_dir():
             continue
         for path in folder.rglob("*"):
-            if path.name.startswith(".") or not path.is_file():
+            if path.name.startswith("."):
                 continue
             try:
-                info = path.stat()
+                info = path.stat() if path.exists() else path.lstat()
             except OSError:  # deleted while we looked
                 continue
-            seen[path] = (info.st_mtime_ns, info.st_size)
+            if not stat.S_ISDIR(info.st_mode):
+                seen[path] = (info.st_mtime_ns, info.st_size)
     return seen
 
 
