@@ -598,3 +598,143 @@ def test_sync_never_touches_notes_deckgen_did_not_make(world: World) -> None:
     assert mine["Front"] == "mine" and not mine.tags
     assert col.decks.name(mine.cards()[0].did) == "Mini Deck::01 Alpha Things"
     col.close()
+
+
+# -- bad values in the lock file: one clear line, nothing written -------------------------------
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("1e300", "'mod' must be whole seconds since 1970 (0 to 10000000000), not 1e+300"),
+    ("Infinity", "Infinity is not a number JSON allows"),
+    ("-5", "'mod' must be whole seconds since 1970 (0 to 10000000000), not -5"),
+    ('"soon"', "'mod' must be whole seconds since 1970 (0 to 10000000000), not 'soon'"),
+])
+def test_a_bad_time_in_the_lock_file_is_one_clear_error(
+    world: World, value: str, message: str
+) -> None:
+    lock = world.project.source / "deckgen.lock"
+    text = lock.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if '"note:relu"' in line)
+    lock.write_text(text.replace('"mod": 1700000000, "guid": "O7', f'"mod": {value}, "guid": "O7'),
+                    encoding="utf-8")
+    broken = lock.read_bytes()
+    outputs = world.project.outputs()
+    edit_answer(world.project.source, "Squashes to (-1, 1)", "Squashes into (-1, 1)")
+    result = world.project.build()
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.splitlines()
+    where = f"{lock}:{number}: " if value != "Infinity" else f"{lock}: "
+    assert line.startswith(f"error: {where}"), line
+    assert message.replace("'mod'", '"mod"') in line
+    assert "git checkout -- " in line and "delete" not in line
+    assert lock.read_bytes() == broken
+    assert world.project.outputs() == outputs
+
+
+def test_a_lock_file_from_a_newer_deckgen_is_refused_without_harm(world: World) -> None:
+    lock = world.project.source / "deckgen.lock"
+    sub(lock, '"version": 2', '"version": 3')
+    result = world.project.build()
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {lock}:2: written by a newer deckgen (lock file version 3, "
+                             "this one reads up to 2); upgrade deckgen and build again; the file "
+                             "was left as it is\n")
+    assert '"version": 3' in lock.read_text()
+
+
+# -- an existing user: a collection holding notes of the first note type ------------------------
+
+def legacy_world(project: Project, anki: Path) -> World:
+    """A collection that imported the deck as deckgen made it before the note type changed,
+    with the version 1 lock file that build wrote; reviewed and with a fix."""
+    import genanki
+
+    from deckgen.anki import LEGACY_FIELDS, LEGACY_MODEL_ID, deck_id, legacy_digest, note_fields
+    from deckgen.render import environment
+    from deckgen.source import load_guide
+    from deckgen.stamps import fingerprint
+
+    guide, _ = load_guide(project.source)
+    references = environment(project.templates).get_template("anki/references.html.j2")
+    model = genanki.Model(LEGACY_MODEL_ID, "deckgen Q&A",
+                          fields=[{"name": f} for f in LEGACY_FIELDS],
+                          templates=[{"name": "Question > Answer",
+                                      "qfmt": "{{Category}} {{Question}}",
+                                      "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}"}])
+    decks, stamps = [], {}
+    for category in guide.categories:
+        name = f"{guide.title}::{category.label}"
+        deck = genanki.Deck(deck_id(name), name)
+        for entry in category.entries:
+            fields = note_fields(entry, references)
+            tags = [category.slug, *entry.tags]
+            old = [*fields[:3], category.label, *fields[3:]]
+            deck.add_note(genanki.Note(model=model, fields=old, tags=tags,
+                                       guid=genanki.guid_for("deckgen/entry", entry.id)))
+            stamps[f"note:{entry.id}"] = {"digest": legacy_digest(fields, tags, category),
+                                          "mod": int(EPOCH)}
+            assert stamps[f"note:{entry.id}"]["digest"] == fingerprint(old, tags)
+        decks.append(deck)
+    anki.mkdir()
+    package = anki / "old.apkg"
+    genanki.Package(decks).write_to_file(str(package), timestamp=int(EPOCH))
+    import json
+    (project.source / "deckgen.lock").write_text(json.dumps({"version": 1, "stamps": stamps}))
+    col = open_collection(anki)
+    assert import_apkg(col, package)["new"] == 5
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        card.start_timer()
+        col.sched.answerCard(card, 3)
+    (nid,) = col.find_notes('"Id:softmax"')
+    note = col.get_note(nid)
+    note["Answer"] = FIX
+    col.update_note(note)
+    col.close()
+    return World(project, anki)
+
+
+def test_an_existing_user_file_import_finds_every_note_conflicting(tmp_path: Path) -> None:
+    project = copy_project(tmp_path, FIXTURES / "mini")
+    world = legacy_world(project, tmp_path / "anki")
+    before = world.state()
+    out = build(project).output
+    assert "5 notes, 0 new or changed" in out  # the v1 lock's times are kept
+    assert '"version": 2' in (project.source / "deckgen.lock").read_text()
+    assert world.file_import() == {"new": 0, "updated": 0, "duplicate": 0, "conflicting": 5}
+    kept(before, world.state())
+
+
+def test_an_existing_user_sync_changes_the_note_type_and_keeps_everything(tmp_path: Path) -> None:
+    project = copy_project(tmp_path, FIXTURES / "mini")
+    world = legacy_world(project, tmp_path / "anki")
+    before = world.state()
+    edit_answer(project.source, "Squashes to (-1, 1)", "Squashes into (-1, 1)")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", LATER)
+        result = world.sync()
+    assert result.exit_code == 0, result.output
+    assert "changed 5 note(s) to the note type 'deckgen Q&A v2'" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        f"synced {world.collection}: 0 added, 1 updated, 0 moved, 0 removed, 4 unchanged")
+    after = world.state()
+    assert after.note_ids == before.note_ids and after.card_ids == before.card_ids
+    kept(before, after)
+    col = open_collection(world.anki)
+    assert {col.get_note(n).mid for n in col.find_notes("")} == {MODEL_ID}
+    assert col.models.get(1_730_862_401) is None  # type: ignore[arg-type]
+    (nid,) = col.find_notes('"Id:tanh"')
+    assert "Squashes into" in col.get_note(nid)["Gist"]
+    col.close()
+
+
+def test_ankis_data_folder_on_each_platform() -> None:
+    from deckgen.sync import anki_base
+
+    home = {"HOME": "/home/u"}
+    assert anki_base(home, "linux") == Path("/home/u/.local/share/Anki2")
+    assert anki_base({**home, "XDG_DATA_HOME": "/data"}, "linux") == Path("/data/Anki2")
+    assert anki_base(home, "darwin") == Path("/home/u/Library/Application Support/Anki2")
+    assert anki_base({**home, "APPDATA": "C:/Users/u/AppData/Roaming"}, "win32") == Path(
+        "C:/Users/u/AppData/Roaming/Anki2")
+    assert anki_base({**home, "ANKI_BASE": "/elsewhere"}, "darwin") == Path("/elsewhere")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import time
@@ -147,11 +146,11 @@ class Stamps:
                 or self._version != LOCK_VERSION or self.origin != "read")
 
     def keys_changed(self) -> Iterable[str]:
-        """Keys whose content is new or changed since the lock file was written."""
+        """Keys that are new or got a new time (their content changed) since the lock file."""
         changed = []
         for key, stamp in self._new.items():
             old = self.old.get(key)
-            if old is None or (old.digest, old.mod) != (stamp.digest, stamp.mod):
+            if old is None or old.mod != stamp.mod:
                 changed.append(key)
         return changed
 
@@ -297,8 +296,6 @@ def _stamp(key: object, value: object, path: Path, line: int | None) -> Stamp:
     if not isinstance(key, str) or not isinstance(value, dict):
         raise LockError(f"{where}: each stamp must be a mapping; " + _ADVICE.format(path=path))
     mod = value.get("mod")
-    if isinstance(mod, float) and math.isfinite(mod) and mod.is_integer():
-        mod = int(mod)
     if not isinstance(mod, int) or isinstance(mod, bool) or not 0 <= mod < _LATEST:
         raise LockError(f"{where}: stamp {key!r}: \"mod\" must be whole seconds since 1970 "
                         f"(0 to {_LATEST}), not {mod!r}; " + _ADVICE.format(path=path))
