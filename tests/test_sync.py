@@ -336,9 +336,11 @@ def test_check_warns_of_a_rename_without_was(world: World) -> None:
 
 def test_category_rename_changes_no_note_through_file_import(world: World) -> None:
     before = world.state()
-    sub(world.project.source / "01-alpha.yaml", "name: Alpha Things", "name: First Things")
+    source = world.project.source
+    sub(source / "01-alpha.yaml", "name: Alpha Things", "name: First Things")
+    (source / "01-alpha.yaml").rename(source / "03-alpha.yaml")
     out = build(world.project).output
-    assert "moved from '01 Alpha Things' to '01 First Things': relu, softmax, tanh" in out
+    assert "moved from '01 Alpha Things' to '03 First Things': relu, softmax, tanh" in out
     assert world.file_import() == {"new": 0, "updated": 0, "duplicate": 5, "conflicting": 0}
     kept(before, world.state())
 
@@ -738,3 +740,36 @@ def test_ankis_data_folder_on_each_platform() -> None:
     assert anki_base({**home, "APPDATA": "C:/Users/u/AppData/Roaming"}, "win32") == Path(
         "C:/Users/u/AppData/Roaming/Anki2")
     assert anki_base({**home, "ANKI_BASE": "/elsewhere"}, "darwin") == Path("/elsewhere")
+
+
+def test_guids_follow_the_lock_then_was_and_never_collide(tmp_path: Path) -> None:
+    from deckgen.anki import assign_guids, note_guid
+    from deckgen.model import Category, Entry, Guide
+    from deckgen.stamps import Stamp, Stamps
+
+    def entry(entry_id: str, *was: str) -> Entry:
+        return Entry(id=entry_id, term="t", question=f"q {entry_id}", answer="a", gist="g",
+                     was=was)
+
+    entries = (entry("p"), entry("q"), entry("m", "x", "y"), entry("c", "a", "b"))
+    guide = Guide("T", "d", "", "", "", (Category(1, "s", "S", "g", entries, tmp_path),))
+    lock = Stamps(tmp_path / "deckgen.lock", {
+        "note:p": Stamp("d", 1, guid=note_guid("q")),  # p was renamed from q earlier
+        "note:y": Stamp("d", 1, guid="gy"), "note:x": Stamp("d", 1, guid="gx"),
+        "note:b": Stamp("d", 1, guid=note_guid("a")),  # the chain a -> b -> c
+    })
+    guids = assign_guids(guide, lock)
+    assert guids == {"p": note_guid("q"), "q": note_guid("q", 1), "m": "gx",
+                     "c": note_guid("a")}
+    assert assign_guids(guide, Stamps(tmp_path / "none", {}))["c"] == note_guid("a")
+
+
+def test_sync_refuses_a_file_that_is_not_a_collection(world: World) -> None:
+    world.collection.write_bytes(b"not a collection at all\n" * 100)
+    data = world.collection.read_bytes()
+    result = world.sync()
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {world.collection}: cannot open the collection (")
+    assert line.endswith("; nothing was changed")
+    assert world.collection.read_bytes() == data
