@@ -673,12 +673,12 @@ def legacy_world(project: Project, anki: Path) -> World:
             old = [*fields[:3], category.label, *fields[3:]]
             deck.add_note(genanki.Note(model=model, fields=old, tags=tags,
                                        guid=genanki.guid_for("deckgen/entry", entry.id)))
-            stamps[f"note:{entry.id}"] = {"digest": legacy_digest(fields, tags, category),
+            stamps[f"note:{entry.id}"] = {"digest": legacy_digest(fields, tags, category.label),
                                           "mod": int(EPOCH)}
             assert stamps[f"note:{entry.id}"]["digest"] == fingerprint(old, tags)
         decks.append(deck)
-    anki.mkdir()
-    package = anki / "old.apkg"
+    project.out.mkdir()
+    package = project.out / "mini-deck.apkg"  # as the last build with the old deckgen left it
     genanki.Package(decks).write_to_file(str(package), timestamp=int(EPOCH))
     import json
     (project.source / "deckgen.lock").write_text(json.dumps({"version": 1, "stamps": stamps}))
@@ -773,3 +773,19 @@ def test_sync_refuses_a_file_that_is_not_a_collection(world: World) -> None:
     assert line.startswith(f"error: {world.collection}: cannot open the collection (")
     assert line.endswith("; nothing was changed")
     assert world.collection.read_bytes() == data
+
+
+def test_an_existing_user_renaming_a_category_in_the_same_build_updates_nothing(
+    tmp_path: Path
+) -> None:
+    project = copy_project(tmp_path, FIXTURES / "mini")
+    world = legacy_world(project, tmp_path / "anki")
+    before = world.state()
+    sub(project.source / "01-alpha.yaml", "name: Alpha Things", "name: First Things")
+    out = build(project).output
+    assert "5 notes, 0 new or changed" in out  # the old deck in build/ tells the old subdecks
+    assert "moved from '01 Alpha Things' to '01 First Things': relu, softmax, tanh" in out
+    result = world.sync()
+    assert result.stdout.splitlines()[-1] == (
+        f"synced {world.collection}: 0 added, 0 updated, 3 moved, 0 removed, 2 unchanged")
+    kept(before, world.state())

@@ -135,9 +135,9 @@ def note_fields(entry: Entry, references: jinja2.Template) -> list[str]:
     ]
 
 
-def legacy_digest(fields: list[str], tags: list[str], category: Category) -> str:
-    """The digest the same note had under the legacy note type, with its Category field."""
-    return fingerprint([*fields[:3], str(escape(category.label)), *fields[3:]], tags)
+def legacy_digest(fields: list[str], tags: list[str], label: str) -> str:
+    """The digest the same note had under the legacy note type, its Category field `label`."""
+    return fingerprint([*fields[:3], str(escape(label)), *fields[3:]], tags)
 
 
 def question_digest(question_html: str) -> str:
@@ -187,6 +187,15 @@ class _RenderedNotes:
             self._slot.put(self._key, self._new)
 
 
+def _label_before(stamps: Stamps, entry: Entry, category: Category) -> str:
+    """The subdeck the entry's note was last built in, as far as the lock file knows."""
+    for key in (entry.id, *entry.was):
+        stamp = stamps.record(f"{NOTE_PREFIX}{key}")
+        if stamp is not None and stamp.deck is not None:
+            return stamp.deck
+    return category.label
+
+
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
     """The .apkg bytes for `guide`; the same guide, templates and stamps give the same bytes."""
     looks = CardTemplates.read(templates)
@@ -217,7 +226,8 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
             mod = stamps.mod(
                 f"{NOTE_PREFIX}{entry.id}", note.digest, now, guid=guids[entry.id],
                 deck=category.label, question=question_digest(note.fields[0]),
-                legacy=partial(legacy_digest, note.fields, note.tags, category))
+                legacy=partial(legacy_digest, note.fields, note.tags,
+                               _label_before(stamps, entry, category)))
             deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
                                        guid=guids[entry.id]))
         decks.append(deck)

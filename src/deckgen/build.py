@@ -224,7 +224,7 @@ def _read_stamps(options: BuildOptions, state: dict[str, dict[str, object]]) -> 
 
     path = options.source / LOCK_FILE
     stamps = Stamps.read(path)
-    if stamps.origin != "missing":
+    if stamps.origin != "missing" and stamps.version > 1:
         return stamps
     previous = _previous_deck(options.out, state)
     if previous is None:
@@ -233,7 +233,10 @@ def _read_stamps(options: BuildOptions, state: dict[str, dict[str, object]]) -> 
         found, title = stamps_from_package(previous)
     except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, sqlite3.Error):
         return stamps
-    return recovered(path, found, title)
+    if stamps.origin == "missing":
+        return recovered(path, found, title)
+    stamps.learn(found, title)  # a version 1 lock file: GUIDs and subdecks from the deck
+    return stamps
 
 
 def _lock_notices(stamps: Stamps, changed: int) -> list[str]:

@@ -119,6 +119,22 @@ class Stamps:
                 merged[key] = stamp
         return cls(path, merged, ours_title, origin="resolved")
 
+    @property
+    def version(self) -> int:
+        """The version of the lock file as read (LOCK_VERSION when there was none)."""
+        return self._version
+
+    def learn(self, found: dict[str, Stamp], title: str | None) -> None:
+        """Fill in what a version 1 lock file lacks (GUID, subdeck, question) from `found`,
+        the stamps of the deck the last build wrote, for the keys whose content matches."""
+        for key, stamp in self.old.items():
+            known = found.get(key)
+            if known is not None and known.digest == stamp.digest and stamp.guid is None:
+                self.old[key] = Stamp(stamp.digest, stamp.mod, known.guid, known.deck,
+                                      known.question)
+        if self.old_title is None:
+            self.old_title = title
+
     def record(self, key: str) -> Stamp | None:
         """The old stamp of `key`, if the lock file had one."""
         return self.old.get(key)
