@@ -71,7 +71,7 @@ def main() -> None:
     """Build an Anki deck and a printable cheat sheet from the guide kept in source/.
 
     Run from the project folder: `deckgen build` reads source/ and templates/ and writes build/;
-    `deckgen check` only validates and lints.
+    `deckgen check` only validates and lints; `deckgen sync` brings an Anki collection up to date.
     """
     sys.unraisablehook = _quiet_about_interrupts
 
