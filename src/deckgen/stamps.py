@@ -126,10 +126,11 @@ class Stamps:
 
     def learn(self, found: dict[str, Stamp], title: str | None) -> None:
         """Fill in what a version 1 lock file lacks (GUID, subdeck, question) from `found`,
-        the stamps of the deck the last build wrote, for the keys whose content matches."""
+        the stamps of the deck the last build wrote (even on another git branch: an entry's
+        note has one GUID, and a wrong subdeck can only fail to match a legacy digest)."""
         for key, stamp in self.old.items():
             known = found.get(key)
-            if known is not None and known.digest == stamp.digest and stamp.guid is None:
+            if known is not None and stamp.guid is None:
                 self.old[key] = Stamp(stamp.digest, stamp.mod, known.guid, known.deck,
                                       known.question)
         if self.old_title is None:
