@@ -110,7 +110,7 @@ def measure(kind: str, source: Path, work: Path) -> dict[str, float]:
         if kind == "genanki":
             references = environment(TEMPLATES).get_template("anki/references.html.j2")
             looks = CardTemplates.read(TEMPLATES)
-            notes = [(c.label, note_fields(e, c, references), note_guid(e.id))
+            notes = [(c.label, note_fields(e, references), note_guid(e.id))
                      for c in guide.categories for e in c.entries]
         else:
             categories = categories_view(guide, FormulaCache())

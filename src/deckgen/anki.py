@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import itertools
 import json
 import sqlite3
 import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,17 @@ from deckgen.cache import Slot, digest
 from deckgen.media import figures_in
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
-from deckgen.stamps import Stamps, fingerprint
+from deckgen.stamps import NOTE_PREFIX, Stamp, Stamps, fingerprint
 
 # Written once, never derived: Anki matches note types by id, and a changed id or field list makes
 # every re-imported note "conflicting". If the fields must ever change, pick a new id on purpose.
-MODEL_ID = 1_730_862_401
-MODEL_NAME = "deckgen Q&A"
-FIELDS = ("Question", "Answer", "Gist", "Category", "References", "Id")
+# The first note type (LEGACY_*) had a Category field; it was dropped so that renaming or
+# renumbering a category changes no note: the card shows its subdeck from Anki's own {{Subdeck}}.
+MODEL_ID = 1_764_547_201
+MODEL_NAME = "deckgen Q&A v2"
+FIELDS = ("Question", "Answer", "Gist", "References", "Id")
+LEGACY_MODEL_ID = 1_730_862_401
+LEGACY_FIELDS = ("Question", "Answer", "Gist", "Category", "References", "Id")
 GUID_NAMESPACE = "deckgen/entry"
 ADVANCED_TAG = "advanced"  # entries beyond the core curriculum: study the core with -tag:advanced
 
@@ -34,9 +40,44 @@ ADVANCED_TAG = "advanced"  # entries beyond the core curriculum: study the core 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def note_guid(entry_id: str) -> str:
-    """The note's GUID: from the entry id alone, so editing the text keeps the note and reviews."""
+def note_guid(entry_id: str, attempt: int = 0) -> str:
+    """The GUID a note made for `entry_id` gets when nothing recorded says otherwise.
+
+    From the id alone, so editing the text keeps the note and its reviews; `attempt` > 0 gives
+    other GUIDs for the rare id whose own GUID an earlier renamed entry already holds.
+    """
+    if attempt:
+        return str(genanki.guid_for(GUID_NAMESPACE, entry_id, attempt))
     return str(genanki.guid_for(GUID_NAMESPACE, entry_id))
+
+
+def assign_guids(guide: Guide, stamps: Stamps) -> dict[str, str]:
+    """Each entry's note GUID: the one its note already has, so renames keep the note.
+
+    In order: the GUID the lock file recorded for the entry's own id; else the one recorded for
+    the first id in its `was` list that has a record; else, with no record at all, the GUID of
+    the first `was` id (the original id: list it first), or of its own id. When an entry absorbs
+    several old ids, only that one's note is kept; the others' notes are left over (removed).
+    """
+    guids: dict[str, str] = {}
+    taken: set[str] = set()
+    for entry in guide.entries:  # recorded GUIDs first: a note that exists keeps its GUID
+        for key in (entry.id, *entry.was):
+            stamp = stamps.record(f"{NOTE_PREFIX}{key}")
+            if stamp is not None and stamp.guid is not None and stamp.guid not in taken:
+                guids[entry.id] = stamp.guid
+                taken.add(stamp.guid)
+                break
+    for entry in guide.entries:
+        if entry.id in guids:
+            continue
+        origin = entry.was[0] if entry.was else entry.id
+        attempt = 0
+        while (guid := note_guid(origin, attempt)) in taken:
+            attempt += 1
+        guids[entry.id] = guid
+        taken.add(guid)
+    return guids
 
 
 def deck_id(name: str) -> int:
@@ -91,7 +132,7 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def note_fields(entry: Entry, category: Category, references: jinja2.Template,
+def note_fields(entry: Entry, references: jinja2.Template,
                 figures: dict[str, str] | None = None) -> list[str]:
     """The note's fields as HTML, in FIELDS order; every piece of user text escaped, figures
     shown from their Anki media names."""
@@ -99,17 +140,25 @@ def note_fields(entry: Entry, category: Category, references: jinja2.Template,
         str(inline_html(entry.question)),
         str(markdown_html(entry.answer, figures=figures)),
         str(inline_html(entry.gist)),
-        str(escape(category.label)),
         references.render(refs=entry.refs).strip(),
         str(escape(entry.id)),
     ]
+
+
+def legacy_digest(fields: list[str], tags: list[str], label: str) -> str:
+    """The digest the same note had under the legacy note type, its Category field `label`."""
+    return fingerprint([*fields[:3], str(escape(label)), *fields[3:]], tags)
+
+
+def question_digest(question_html: str) -> str:
+    """A short digest of a note's question, to notice an entry renamed without `was`."""
+    return fingerprint(question_html)[:12]
 
 
 @dataclass(frozen=True)
 class _RenderedNote:
     fields: list[str]
     tags: list[str]
-    guid: str
     digest: str  # of the fields and tags: what the note's modification time follows
 
 
@@ -131,23 +180,32 @@ class _RenderedNotes:
     def get(self, entry: Entry, category: Category, references: jinja2.Template,
             figures: dict[str, str]) -> _RenderedNote:
         shown = tuple(sorted((t, figures[t]) for _, t in figures_in(entry.answer) if t in figures))
-        inputs = (entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
-                  entry.level, category.label, category.slug, shown)
+        inputs = (entry.id, entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
+                  entry.level, category.slug, shown)
         kept = self._old.get(entry.id)
         if kept is not None and kept[0] == inputs:
             note = kept[1]
         else:
-            fields = note_fields(entry, category, references, figures)
+            fields = note_fields(entry, references, figures)
             tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
             if entry.advanced and ADVANCED_TAG not in tags:
                 tags.append(ADVANCED_TAG)
-            note = _RenderedNote(fields, tags, note_guid(entry.id), fingerprint(fields, tags))
+            note = _RenderedNote(fields, tags, fingerprint(fields, tags))
         self._new[entry.id] = (inputs, note)
         return note
 
     def save(self) -> None:
         if self._new != self._old:
             self._slot.put(self._key, self._new)
+
+
+def _label_before(stamps: Stamps, entry: Entry, category: Category) -> str:
+    """The subdeck the entry's note was last built in, as far as the lock file knows."""
+    for key in (entry.id, *entry.was):
+        stamp = stamps.record(f"{NOTE_PREFIX}{key}")
+        if stamp is not None and stamp.deck is not None:
+            return stamp.deck
+    return category.label
 
 
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
@@ -171,14 +229,20 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
     figures = {m.name: m.anki_name for m in guide.media}
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]
+    guids = assign_guids(guide, stamps)
+    stamps.title = guide.title
     for category in guide.categories:
         name = f"{guide.title}::{category.label}"
         deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
         for entry in category.entries:
             note = rendered.get(entry, category, references, figures)
-            mod = stamps.mod(f"note:{entry.id}", note.digest, now)
+            mod = stamps.mod(
+                f"{NOTE_PREFIX}{entry.id}", note.digest, now, guid=guids[entry.id],
+                deck=category.label, question=question_digest(note.fields[0]),
+                legacy=partial(legacy_digest, note.fields, note.tags,
+                               _label_before(stamps, entry, category)))
             deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
-                                       guid=note.guid))
+                                       guid=guids[entry.id]))
         decks.append(deck)
     root.add_model(model)
     rendered.save()
@@ -216,3 +280,75 @@ def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
 
 def _models(package: genanki.Package) -> list[_StampedModel]:
     return [m for d in package.decks for m in d.models.values()]
+
+
+@dataclass(frozen=True)
+class PackagedNote:
+    """One note as an .apkg holds it."""
+
+    guid: str
+    entry_id: str
+    mod: int
+    fields: list[str]
+    tags: list[str]
+    deck: str  # the full name of its card's deck, "Title::NN Name"
+
+
+@dataclass(frozen=True)
+class PackageContents:
+    """What a deckgen .apkg holds: its notes and note type (fields, templates, css, time)."""
+
+    notes: list[PackagedNote]
+    notetype_fields: list[str]
+    notetype_looks: tuple[str, str, str]  # front, back, css
+    notetype_mod: int
+    notetype_id: int
+
+    @property
+    def title(self) -> str | None:
+        """The root deck's name, or None for a package without notes."""
+        return self.notes[0].deck.split("::")[0] if self.notes else None
+
+
+def read_package(path: Path) -> PackageContents:
+    """The notes and note type of an .apkg deckgen wrote. Raises ValueError if it is not one."""
+    with zipfile.ZipFile(path) as archive:
+        database = archive.read("collection.anki2")
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(database)
+        (models_json, decks_json), = conn.execute("select models, decks from col").fetchall()
+        models = json.loads(models_json)
+        decks = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
+        model = models.get(str(MODEL_ID)) or models.get(str(LEGACY_MODEL_ID))
+        if model is None:
+            raise ValueError(f"{path} holds no deckgen note type")
+        names = [f["name"] for f in model["flds"]]
+        rows = conn.execute(
+            "select n.guid, n.mod, n.tags, n.flds, min(c.did) from notes n "
+            "join cards c on c.nid = n.id where n.mid = ? group by n.id", (model["id"],)
+        ).fetchall()
+    finally:
+        conn.close()
+    notes = []
+    for guid, mod, tags, flds, did in rows:
+        fields = str(flds).split("\x1f")
+        notes.append(PackagedNote(str(guid), html.unescape(fields[names.index("Id")]), int(mod),
+                                  fields, str(tags).split(), decks[int(did)]))
+    template = model["tmpls"][0]
+    return PackageContents(notes, names, (template["qfmt"], template["afmt"], model["css"]),
+                           int(model["mod"]), int(model["id"]))
+
+
+def stamps_from_package(path: Path) -> tuple[dict[str, Stamp], str | None]:
+    """The lock file's stamps and title as they were when `path` was built (for a lost lock)."""
+    contents = read_package(path)
+    stamps: dict[str, Stamp] = {}
+    for note in contents.notes:
+        question = note.fields[contents.notetype_fields.index("Question")]
+        stamps[f"{NOTE_PREFIX}{note.entry_id}"] = Stamp(
+            fingerprint(note.fields, note.tags), note.mod, note.guid,
+            note.deck.split("::", 1)[-1], question_digest(question))
+    stamps["notetype"] = Stamp(fingerprint(contents.notetype_fields, *contents.notetype_looks),
+                               contents.notetype_mod)
+    return stamps, contents.title

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from deckgen.errors import OutputError, OutputsWritten, Problem
 from deckgen.media import KINDS as MEDIA_KINDS
 from deckgen.media import MEDIA_DIR
 from deckgen.source import SourceFiles, load_guide, read_source, unused_media
-from deckgen.stamps import LOCK_FILE, Stamps, build_time
+from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_changes, recovered
 
 STATE_FILE = ".deckgen-state.json"
 DOCUMENTS = ("cheatsheet", "study-guide")
@@ -56,6 +58,8 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     notes: int = 0
     changed_notes: list[str] = field(default_factory=list)
+    changes: DeckChanges | None = None  # what a file import cannot apply (see `deckgen sync`)
+    notices: list[str] = field(default_factory=list)  # what happened to the lock file
 
     @property
     def up_to_date(self) -> bool:
@@ -178,6 +182,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     lock = lock_path.read_bytes() if lock_path.is_file() else b""
     digests = inputs.digests(lock)
     state = _read_state(options.out)
+    state_before = dict(state)
     stale = [t for t in TARGETS if not _current(state.get(t), digests[t], options.out)]
     if not stale:
         return BuildResult()
@@ -193,12 +198,14 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         from deckgen.anki import build_package
 
         say("writing the Anki deck")
-        stamps = Stamps.read(lock_path)
+        stamps = _read_stamps(options, state)
         deck_file = options.out / f"{slugify(guide.title)}.apkg"
         outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
         made["deck"] = [deck_file]
         result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
                                 if k.startswith("note:")]
+        result.changes = deck_changes(stamps)
+        result.notices = _lock_notices(stamps, len(result.changed_notes))
         if stamps.changed():
             _check_writable(options.source)  # still before the PDFs, the slow part
             outputs[stamps.path] = stamps.serialize()
@@ -226,9 +233,67 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
                          "files": {p.name: _file_digest(outputs[p]) for p in files_made}}
     outputs[options.out / STATE_FILE] = json.dumps(state, indent=1, sort_keys=True).encode()
     say("writing the outputs")
+    previous = _previous_deck(options.out, state_before)
     replace_all(outputs)
+    if "deck" in made and previous is not None and previous not in made["deck"]:
+        previous.unlink(missing_ok=True)  # the deck under its old title: importing it is a mistake
     result.written = sorted(p for files_made in made.values() for p in files_made)
     return result
+
+
+def built_deck(out: Path) -> Path:
+    """The .apkg the last build wrote into `out`; OutputError when there is none."""
+    deck = _previous_deck(out, _read_state(out))
+    if deck is None:
+        raise OutputError(f"{out}: holds no deck; run deckgen build")
+    return deck
+
+
+def _previous_deck(out: Path, state: dict[str, dict[str, object]]) -> Path | None:
+    """The .apkg the last build wrote, if it is still there."""
+    files = state.get("deck", {}).get("files")
+    names = [str(n) for n in files if str(n).endswith(".apkg")] if isinstance(files, dict) else []
+    if names and (out / names[0]).is_file():
+        return out / names[0]
+    decks = sorted(out.glob("*.apkg"), key=lambda p: p.stat().st_mtime) if out.is_dir() else []
+    return decks[-1] if decks else None
+
+
+def _read_stamps(options: BuildOptions, state: dict[str, dict[str, object]]) -> Stamps:
+    """The lock file's stamps; if it is missing, the ones of the deck the last build left."""
+    from deckgen.anki import stamps_from_package
+
+    path = options.source / LOCK_FILE
+    stamps = Stamps.read(path)
+    if stamps.origin != "missing" and stamps.version > 1:
+        return stamps
+    previous = _previous_deck(options.out, state)
+    if previous is None:
+        return stamps
+    try:
+        found, title = stamps_from_package(previous)
+    except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, sqlite3.Error):
+        return stamps
+    if stamps.origin == "missing":
+        return recovered(path, found, title)
+    stamps.learn(found, title)  # a version 1 lock file: GUIDs and subdecks from the deck
+    return stamps
+
+
+def _lock_notices(stamps: Stamps, changed: int) -> list[str]:
+    """What the user must know about where this build's stamps came from."""
+    if stamps.origin == "resolved":
+        return [f"{stamps.path}: resolved git's merge conflict (for each note the newer stamp); "
+                f"{changed} note(s) will update on the next import"]
+    if stamps.origin == "recovered":
+        return [f"{stamps.path} was missing: recovered {len(stamps.old)} stamps from the deck "
+                "in the output folder, so only edited notes update on the next import"]
+    if stamps.origin == "missing" and changed:
+        return [f"warning: {stamps.path} was missing and there is no earlier deck to recover it "
+                "from: every note is stamped new, so if a collection already holds this deck, "
+                "the next import updates every note once and overwrites fixes made in Anki "
+                "(take the file back from git to avoid that)"]
+    return []
 
 
 def check(options: BuildOptions) -> tuple[int, list[Problem]]:
@@ -246,7 +311,7 @@ def check(options: BuildOptions) -> tuple[int, list[Problem]]:
     unused = [Problem(path, f"no entry shows this figure: show it in an answer with "
                       f"![alt text]({path.name}), or delete the file")
               for path in unused_media(options.source, guide)]
-    return len(guide.entries), lint(guide) + unused
+    return len(guide.entries), lint(guide, Stamps.read(options.source / LOCK_FILE)) + unused
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from deckgen.errors import DeckgenError, OutputsWritten, Problem
 
 if TYPE_CHECKING:
     from deckgen.build import BuildResult
+    from deckgen.stamps import DeckChanges
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 T = TypeVar("T")
@@ -73,7 +74,7 @@ def main() -> None:
     """Build an Anki deck and a printable cheat sheet from the guide kept in source/.
 
     Run from the project folder: `deckgen build` reads source/ and templates/ and writes build/;
-    `deckgen check` only validates and lints.
+    `deckgen check` only validates and lints; `deckgen sync` brings an Anki collection up to date.
     """
     sys.unraisablehook = _quiet_about_interrupts
 
@@ -99,6 +100,8 @@ class _Status:
 def _report(result: BuildResult, out: Path) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
+    for notice in result.notices:
+        click.echo(notice)
     if result.up_to_date:
         click.echo(f"everything in {out} is up to date")
         return
@@ -106,6 +109,43 @@ def _report(result: BuildResult, out: Path) -> None:
         click.echo(f"wrote {path}")
     if "deck" in result.rebuilt:
         click.echo(f"{result.notes} notes, {len(result.changed_notes)} new or changed")
+    if result.changes:
+        for line in _changes_report(result.changes, out):
+            click.echo(line)
+
+
+def _changes_report(changes: DeckChanges, out: Path) -> list[str]:
+    """What File > Import cannot apply, each with the Anki Browser search that selects it."""
+    from deckgen.anki import MODEL_ID
+
+    def search(ids: list[str]) -> str:
+        fields = " OR ".join(f'"Id:{i}"' for i in ids)
+        return f"mid:{MODEL_ID} ({fields})"
+
+    lines = []
+    if changes.moved or changes.removed or changes.title:
+        lines.append("File > Import cannot apply what follows: run `deckgen sync`, or in Anki's "
+                     "Browser search for the cards named and act on them:")
+    groups: dict[tuple[str, str], list[str]] = {}
+    for entry, old, new in changes.moved:
+        groups.setdefault((old, new), []).append(entry)
+    for (old, new), entries in sorted(groups.items()):
+        where = f"{changes.root}::{new}"
+        lines.append(f"  moved from {old!r} to {new!r}: {', '.join(entries)}")
+        lines.append(f"    search {search(entries)}, then Change Deck to {where!r}")
+    if changes.removed:
+        lines.append(f"  removed: {', '.join(changes.removed)}")
+        lines.append(f"    search {search(changes.removed)}, then delete the notes")
+    if changes.title:
+        old_title, new_title = changes.title
+        lines.append(f"  deck title {old_title!r} is now {new_title!r}: in Anki rename the deck "
+                     f"{old_title!r} to {new_title!r} before importing the new deck from {out}")
+    for old, new in changes.renamed:
+        lines.append(f"renamed {old!r} to {new!r}: the same note, reviews kept")
+    for old, new in changes.looks_renamed:
+        lines.append(f"warning: {old!r} is gone and {new!r} has its question: if it was renamed, "
+                     f"add `was: {old}` to {new!r} to keep its note and reviews")
+    return lines
 
 
 def _build_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -176,6 +216,51 @@ def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
         status.clear()
         if not quiet:
             click.echo("stopped watching")
+
+
+@main.command()
+@_build_options
+@click.option("--collection", type=click.Path(dir_okay=False, path_type=Path),
+              help="The collection.anki2 file to bring up to date.")
+@click.option("--profile", help="An Anki profile's name: its collection in Anki's data folder "
+              "(ANKI_BASE, or ~/.local/share/Anki2, ~/Library/Application Support/Anki2, "
+              "%APPDATA%\\Anki2).")
+@click.option("--dry-run", is_flag=True, help="Print what would change, change nothing.")
+@click.option("--prune", is_flag=True,
+              help="Delete notes whose entry is gone, instead of tagging them deckgen::removed.")
+def sync(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
+         collection: Path | None, profile: str | None, dry_run: bool, prune: bool) -> None:
+    """Bring an Anki collection to the source: import, move, rename, tag what is gone.
+
+    Builds first when the deck is stale. Refuses while Anki has the collection open, and backs
+    it up with Anki's own backup before changing it. Only deckgen's notes and decks are touched.
+    """
+    from deckgen.build import BuildOptions, built_deck
+    from deckgen.build import build as run_build
+    from deckgen.sync import profile_collection
+    from deckgen.sync import sync as run_sync
+
+    if (collection is None) == (profile is None):
+        click.echo("error: give one of --collection PATH or --profile NAME", err=True)
+        raise SystemExit(1)
+    options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+    status = _Status(quiet)
+    try:
+        built = _run(lambda: run_build(options, progress=status))
+    finally:
+        status.clear()
+    if not quiet and not built.up_to_date:
+        _report(built, out)
+    target = collection if collection is not None else _run(
+        lambda: profile_collection(str(profile)))
+    package = _run(lambda: built_deck(out))
+    result = _run(lambda: run_sync(package, target, dry_run=dry_run, prune=prune))
+    if not quiet:
+        if result.backup is not None:
+            click.echo(f"backed up {target} to {result.backup}")
+        for line in result.plan:
+            click.echo(f"{'would have ' if dry_run else ''}{line}")
+    click.echo(result.summary())
 
 
 @main.command()
