@@ -8,6 +8,7 @@ one image serves every document and font size.
 from __future__ import annotations
 
 import base64
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -104,7 +105,10 @@ class FormulaCache:
         if len(missing) < 16 or workers == 1:
             results = [typeset(k) for k in missing]
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            # Not fork: the parent may hold threads (Anki's backend in the tests, WeasyPrint's
+            # font loader), and a forked child can inherit one of their locks taken for ever.
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 results = list(pool.map(typeset, missing, chunksize=8))
         for key, result in zip(missing, results, strict=True):
             if isinstance(result, Formula):
