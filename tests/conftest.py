@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deckgen.cli import main
+from deckgen.resources import copy_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,9 +52,12 @@ class Project:
         return {p.name: p.read_bytes() for p in sorted(self.out.iterdir()) if p.is_file()}
 
 
-def copy_project(dest: Path, source: Path = ROOT / "source") -> Project:
+def copy_project(dest: Path, source: Path = ROOT / "source", templates: bool = True) -> Project:
+    """A project in `dest` with a copy of `source`; with `templates`, a full copy of deckgen's
+    default templates in its templates/ folder (to edit), else none (the defaults are used)."""
     shutil.copytree(source, dest / "source", ignore=shutil.ignore_patterns("deckgen.lock"))
-    shutil.copytree(ROOT / "templates", dest / "templates")
+    if templates:
+        copy_defaults(dest / "templates")
     return Project(dest)
 
 

@@ -18,6 +18,7 @@ from markupsafe import escape
 from deckgen.cache import Slot, digest
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
+from deckgen.resources import Templates
 from deckgen.stamps import Stamps, fingerprint
 
 # Written once, never derived: Anki matches note types by id, and a changed id or field list makes
@@ -45,7 +46,7 @@ def deck_id(name: str) -> int:
 
 @dataclass(frozen=True)
 class CardTemplates:
-    """What the note type looks like, read from templates/anki/."""
+    """What the note type looks like: anki/ of the effective templates."""
 
     front: str
     back: str
@@ -53,11 +54,12 @@ class CardTemplates:
 
     @classmethod
     def read(cls, templates: Path) -> CardTemplates:
-        folder = templates / "anki"
+        """The card templates and CSS: the project's `templates` folder over deckgen's defaults."""
+        effective = Templates(templates)
         return cls(
-            front=(folder / "front.html").read_text(encoding="utf-8"),
-            back=(folder / "back.html").read_text(encoding="utf-8"),
-            css=(folder / "card.css").read_text(encoding="utf-8"),
+            front=effective.read_text("anki/front.html"),
+            back=effective.read_text("anki/back.html"),
+            css=effective.read_text("anki/card.css"),
         )
 
 
@@ -154,7 +156,7 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
         guide=guide, markdown=markdown_html
     ).strip()
     references = env.get_template("anki/references.html.j2")
-    rendered = _RenderedNotes(guide, (templates / "anki" / "references.html.j2").read_bytes())
+    rendered = _RenderedNotes(guide, Templates(templates).read_bytes("anki/references.html.j2"))
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]
     for category in guide.categories:

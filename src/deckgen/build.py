@@ -21,6 +21,7 @@ from pathlib import Path
 
 from deckgen import __version__
 from deckgen.errors import OutputError, Problem
+from deckgen.resources import Templates
 from deckgen.source import load_guide
 from deckgen.stamps import LOCK_FILE, Stamps, build_time
 
@@ -35,7 +36,11 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Where to read from and write to, and how the sheet is printed."""
+    """Where to read from and write to, and how the sheet is printed.
+
+    `templates` holds the project's own templates, each overriding deckgen's default of the same
+    name; where it does not exist, the defaults are used throughout.
+    """
 
     source: Path = Path("source")
     out: Path = Path("build")
@@ -79,8 +84,21 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
 
 
+def _digest_templates(templates: Templates, names: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in names:
+        data = templates.read_bytes(name)
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
 def input_digests(options: BuildOptions, lock: bytes | None = None) -> dict[str, str]:
-    """A digest of everything each target is built from; `lock` stands in for the lock file."""
+    """A digest of everything each target is built from; `lock` stands in for the lock file.
+
+    Templates count as the files a build actually uses: the project's where it has them,
+    deckgen's defaults otherwise.
+    """
     lock_path = options.source / LOCK_FILE
     source_files = [p for p in _files(options.source)
                     if p.parent == options.source and p != lock_path]
@@ -88,16 +106,17 @@ def input_digests(options: BuildOptions, lock: bytes | None = None) -> dict[str,
     if lock is None:
         lock = lock_path.read_bytes() if lock_path.is_file() else b""
     tools = ",".join([f"deckgen {__version__}", *(f"{n} {version(n)}" for n in _RENDERERS)])
-    anki = _digest_files(_files(options.templates / "anki"), options.templates)
+    templates = Templates(options.templates)
+    anki = _digest_templates(templates, [n for n in templates.files if n.startswith("anki/")])
     digests = {"deck": _file_digest(f"deck {source} {_file_digest(lock)} {anki} {tools}".encode())}
     # A document is built from its own template files (pdf/<name>.*) and the shared ones (fonts);
     # not from the lock file, which only holds the deck's modification times.
-    pdf_files = _files(options.templates / "pdf")
+    pdf_files = [n for n in templates.files if n.startswith("pdf/")]
     for name in DOCUMENTS:
         others = tuple(f"{other}." for other in DOCUMENTS if other != name)
-        own = [p for p in pdf_files if not p.name.startswith(others)]
-        templates = _digest_files(own, options.templates)
-        inputs = f"{name} {source} {templates} {tools} paper={options.paper}"
+        own = [n for n in pdf_files if not n.rsplit("/", 1)[-1].startswith(others)]
+        used = _digest_templates(templates, own)
+        inputs = f"{name} {source} {used} {tools} paper={options.paper}"
         digests[name] = _file_digest(inputs.encode())
     return digests
 

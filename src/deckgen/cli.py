@@ -52,9 +52,21 @@ def _run(action: Callable[[], T]) -> T:
 _source_option = click.option(
     "--source", "source", type=_DIR, default=Path("source"), show_default=True,
     help="Folder holding deck.yaml and the NN-slug.yaml category files.")
+
+
+def _existing_unless_default(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The default templates/ may be absent (deckgen's own are used); a folder named must exist."""
+    source = ctx.get_parameter_source(param.name or "")
+    if source is not click.core.ParameterSource.DEFAULT and not value.is_dir():
+        raise click.BadParameter(f"{value}: no such folder", ctx, param)
+    return value
+
+
 _templates_option = click.option(
     "--templates", "templates", type=_DIR, default=Path("templates"), show_default=True,
-    help="Folder holding the card and PDF templates.")
+    callback=_existing_unless_default,
+    help="Folder of your own templates: each file there replaces deckgen's default of the "
+         "same name (anki/card.css, pdf/cheatsheet.css, ...); without it, the defaults.")
 _out_option = click.option(
     "--out", "out", type=_DIR, default=Path("build"), show_default=True,
     help="Folder the .apkg, the PDFs and their HTML are written to.")
@@ -69,8 +81,9 @@ _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing 
 def main() -> None:
     """Build an Anki deck and a printable cheat sheet from the guide kept in source/.
 
-    Run from the project folder: `deckgen build` reads source/ and templates/ and writes build/;
-    `deckgen check` only validates and lints.
+    Run from the project folder: `deckgen build` reads source/ (and templates/, where you keep
+    your own) and writes build/; `deckgen check` only validates and lints; `deckgen init` starts
+    a new guide.
     """
     sys.unraisablehook = _quiet_about_interrupts
 
@@ -195,3 +208,27 @@ def check(source: Path, templates: Path, strict: bool, quiet: bool) -> None:
         click.echo(f"{entries} entries checked: {len(warnings)} warning(s)")
     if strict and warnings:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("folder", type=_DIR, default=Path("."))
+@click.option("--templates", "templates", is_flag=True,
+              help="Copy deckgen's default templates into FOLDER/templates to edit them, "
+                   "instead of starting a guide.")
+def init(folder: Path, templates: bool) -> None:
+    """Start a new guide in FOLDER (default: here); never overwrites a file.
+
+    Writes source/deck.yaml, an example category (two entries, one with a formula), a .gitignore
+    for build/ and a README of the next steps. With --templates, writes only templates/: keep
+    there the files you change, delete the rest.
+    """
+    from deckgen.scaffold import init_project, init_templates
+
+    written = _run(lambda: init_templates(folder) if templates else init_project(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    if templates:
+        click.echo(f"edit the files in {folder / 'templates'}; delete those you keep as they were")
+    else:
+        click.echo(f"next: run `deckgen build` in {folder}, then import the .apkg in build/ "
+                   "into Anki")
