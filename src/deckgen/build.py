@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -227,12 +228,32 @@ def check(options: BuildOptions) -> tuple[int, list[Problem]]:
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM until the block is done, so renames are never cut in half."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        with _interrupt_deferred():
+            yield
+        return
     held = {signal.SIGINT, signal.SIGTERM}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Where signals cannot be masked: a Ctrl-C during the block is raised when it is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if seen:
+        raise KeyboardInterrupt
 
 
 def replace_all(outputs: dict[Path, bytes]) -> None:

@@ -89,21 +89,25 @@ def main() -> None:
 
 
 class _Status:
-    """Progress on a terminal: one line, rewritten in place, gone when the work is done."""
+    """Progress on a terminal: one line, rewritten in place, gone when the work is done.
+
+    Only a carriage return and spaces, which every terminal (Windows' console too) understands.
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.live = not quiet and sys.stdout.isatty()
-        self.shown = False
+        self.shown = 0  # length of the line on screen
 
     def __call__(self, message: str) -> None:
         if self.live:
-            click.echo(f"\r\033[K{message}...", nl=False)
-            self.shown = True
+            line = f"{message}..."
+            click.echo(f"\r{line.ljust(self.shown)}", nl=False)
+            self.shown = len(line)
 
     def clear(self) -> None:
         if self.shown:
-            click.echo("\r\033[K", nl=False)
-            self.shown = False
+            click.echo(f"\r{' ' * self.shown}\r", nl=False)
+            self.shown = 0
 
 
 def _report(result: BuildResult, out: Path) -> None:
@@ -151,13 +155,14 @@ def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> 
 @main.command()
 @_build_options
 @click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
-              help="Seconds between looks at the folders.")
+              help="Seconds the folders must stay unchanged before a rebuild starts.")
 def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
           interval: float) -> None:
     """Rebuild whenever source/ or templates/ change, until Ctrl-C.
 
-    Runs in one process, so each rebuild starts warm; changes are collected until the folders
-    have been quiet for a moment. A failed build prints its errors and the watch goes on.
+    Runs in one process, so each rebuild starts warm; the operating system reports changes, and
+    they are collected until the folders have been quiet for --interval. A failed build prints
+    its errors and the watch goes on.
     """
     from deckgen.build import BuildOptions
     from deckgen.watch import watch as run_watch
@@ -173,7 +178,8 @@ def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
         elif result is not None and not quiet:
             _report(result, out)
         if not quiet:
-            click.echo(f"watching {source} and {templates} (Ctrl-C to stop)")
+            folders = f"{source} and {templates}" if templates.is_dir() else f"{source}"
+            click.echo(f"watching {folders} (Ctrl-C to stop)")
 
     try:
         run_watch(options, on_build, interval=interval, progress=status)
