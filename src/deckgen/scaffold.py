@@ -29,9 +29,9 @@ entries:
   - id: softmax
     term: Softmax
     question: What does softmax compute?
+    # Formulas are LaTeX: between \( and \) inline, between \[ and \] on a line of their own.
     answer: |
-      It turns scores into probabilities; formulas are LaTeX, \( ... \) inline and
-      \[ ... \] on a line of their own:
+      It turns a vector of scores into probabilities that sum to one:
       \[ \mathrm{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \]
     gist: Exponentiate and normalise, \(p_i \propto e^{z_i}\).
     tags: [formula]
