@@ -7,6 +7,7 @@ import os
 import re
 import signal
 from pathlib import Path
+from typing import Any
 
 import pypdf
 import pytest
@@ -46,7 +47,8 @@ def card_css(project: Project, tmp_path: Path, name: str) -> str:
 def pdf_fonts(pdf: bytes) -> set[str]:
     fonts = set()
     for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
     return fonts
 
