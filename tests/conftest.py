@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pypdf
 import pytest
 from click.testing import CliRunner, Result
 
@@ -80,3 +83,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     result = project.build()
     assert result.exit_code == 0, result.output
     yield project
+
+
+def pdf_fonts(pdf: bytes) -> set[str]:
+    """The names of the fonts a PDF embeds, without their subset prefix."""
+    fonts = set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return fonts

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import signal
 from pathlib import Path
-from typing import Any
 
-import pypdf
 import pytest
 from click.testing import CliRunner
 
 import deckgen.build
 from anki_helpers import card_for, import_apkg, open_collection
-from conftest import FIXTURES, Project, copy_project
+from conftest import FIXTURES, Project, copy_project, pdf_fonts
 from deckgen.build import BuildOptions, build
 from deckgen.cache import cache_dir
 from deckgen.cli import main
@@ -42,15 +39,6 @@ def card_css(project: Project, tmp_path: Path, name: str) -> str:
     css: str = card_for(col, "softmax").note_type()["css"]
     col.close()
     return css
-
-
-def pdf_fonts(pdf: bytes) -> set[str]:
-    fonts = set()
-    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
-        resources: Any = page["/Resources"]
-        for font in resources["/Font"].values():
-            fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
-    return fonts
 
 
 def test_a_project_without_templates_builds_with_the_defaults(bare: Project,
