@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "templates"
+TEMPLATES = ROOT / "src" / "deckgen" / "templates"  # the defaults, as shipped
 
 # A pool of real-looking formulas: a big guide repeats notation, so the formula cache is warm.
 PDF_KINDS = ["pdf", "weasyprint", "build", "no-op"]

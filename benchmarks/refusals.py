@@ -57,7 +57,7 @@ def measure(name: str, text: str) -> tuple[float, float, str]:
     root = Path(tempfile.mkdtemp(prefix="deckgen-refuse-"))
     shutil.copytree(ROOT / "tests" / "fixtures" / "mini", root / "source")
     command = [sys.executable, "-m", "deckgen", "build", "--source", str(root / "source"),
-               "--out", str(root / "build"), "--templates", str(ROOT / "templates"), "-q"]
+               "--out", str(root / "build"), "-q"]
     subprocess.run(command, check=True)
     (root / "source" / "02-beta.yaml").write_text(text, encoding="utf-8")
     # A fresh parent whose only child is the refused build, so its children's peak is that one's.

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pypdf
 import pytest
 from click.testing import CliRunner, Result
 
 from deckgen.cli import main
+from deckgen.resources import copy_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,9 +55,12 @@ class Project:
         return {p.name: p.read_bytes() for p in sorted(self.out.iterdir()) if p.is_file()}
 
 
-def copy_project(dest: Path, source: Path = ROOT / "source") -> Project:
+def copy_project(dest: Path, source: Path = ROOT / "source", templates: bool = True) -> Project:
+    """A project in `dest` with a copy of `source`; with `templates`, a full copy of deckgen's
+    default templates in its templates/ folder (to edit), else none (the defaults are used)."""
     shutil.copytree(source, dest / "source", ignore=shutil.ignore_patterns("deckgen.lock"))
-    shutil.copytree(ROOT / "templates", dest / "templates")
+    if templates:
+        copy_defaults(dest / "templates")
     return Project(dest)
 
 
@@ -76,3 +83,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     result = project.build()
     assert result.exit_code == 0, result.output
     yield project
+
+
+def pdf_fonts(pdf: bytes) -> set[str]:
+    """The names of the fonts a PDF embeds, without their subset prefix."""
+    fonts = set()
+    for page in pypdf.PdfReader(io.BytesIO(pdf)).pages:
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
+            fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
+    return fonts

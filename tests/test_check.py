@@ -64,7 +64,6 @@ def test_check_catches_latex_the_pdf_cannot_render(mini: Project) -> None:
 
 
 def test_the_real_source_checks_clean_of_errors() -> None:
-    result = CliRunner().invoke(main, ["check", "--source", str(ROOT / "source"),
-                                       "--templates", str(ROOT / "templates")])
+    result = CliRunner().invoke(main, ["check", "--source", str(ROOT / "source")])
     assert result.exit_code == 0, result.stderr
     assert "325 entries checked" in result.stdout or "entries checked" in result.stdout

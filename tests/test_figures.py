@@ -146,8 +146,7 @@ def test_an_unused_media_file_is_a_check_warning(tmp_path: Path) -> None:
     (source / "media").mkdir()
     (source / "media" / "spare.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
     (source / "media" / "notes.txt").write_text("not a figure, not reported")
-    result = CliRunner().invoke(main, ["check", "--source", str(source),
-                                       "--templates", str(ROOT / "templates")])
+    result = CliRunner().invoke(main, ["check", "--source", str(source)])
     assert result.exit_code == 0, result.output
     assert "spare.svg: no entry shows this figure" in result.output
     assert "notes.txt" not in result.output

@@ -41,8 +41,7 @@ def build(source_text: str | bytes) -> tuple[Result, Path]:
     else:
         target.write_text(source_text, encoding="utf-8")
     result = CliRunner().invoke(main, [
-        "build", "--source", str(root / "source"), "--out", str(root / "build"),
-        "--templates", str(Path(__file__).parent.parent / "templates")])
+        "build", "--source", str(root / "source"), "--out", str(root / "build")])
     return result, root
 
 

@@ -11,10 +11,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from conftest import Project
+from conftest import FIXTURES, Project, copy_project
 from deckgen.build import BuildOptions, BuildResult
 from deckgen.errors import DeckgenError
+from deckgen.resources import DEFAULTS
 from deckgen.watch import watch
 
 Outcome = tuple[BuildResult | None, DeckgenError | None]
@@ -116,3 +118,19 @@ def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -
     assert process.returncode == 0
     assert "stopped watching" in out
     assert err == ""
+
+
+def test_a_templates_folder_made_while_watching_is_watched(tmp_path: Path) -> None:
+    bare = copy_project(tmp_path, FIXTURES / "mini", templates=False)
+    with watching(bare, interval=0.05) as outcomes:
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.rebuilt
+        css = bare.templates / "anki" / "card.css"
+        css.parent.mkdir(parents=True)
+        css.write_text((DEFAULTS / "anki" / "card.css").read_text() + "\n.card { color: navy; }\n")
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.rebuilt == ["deck"]
+        css.write_text(css.read_text() + "\n.card { color: teal; }\n")  # and inside it from then on
+        result, error = next_outcome(outcomes)
+        assert error is None and result is not None and result.rebuilt == ["deck"]
+        assert outcomes.empty()

@@ -22,6 +22,7 @@ from deckgen.cache import Slot, digest
 from deckgen.media import figures_in
 from deckgen.model import Category, Entry, Guide
 from deckgen.render import environment, inline_html, markdown_html
+from deckgen.resources import Templates
 from deckgen.stamps import NOTE_PREFIX, Stamp, Stamps, fingerprint
 
 # Written once, never derived: Anki matches note types by id, and a changed id or field list makes
@@ -88,11 +89,11 @@ def deck_id(name: str) -> int:
 
 @dataclass(frozen=True)
 class CardTemplates:
-    """What the note type looks like, read from templates/anki/.
+    """What the note type looks like: anki/ of the effective templates.
 
     `media` holds the files the templates and CSS use (a font and its licence), by name: every
-    file in templates/anki/ whose name starts with `_`, the prefix Anki's Check Media leaves alone
-    in files no note refers to.
+    file in anki/ whose name starts with `_`, the prefix Anki's Check Media leaves alone in files
+    no note refers to.
     """
 
     front: str
@@ -102,12 +103,15 @@ class CardTemplates:
 
     @classmethod
     def read(cls, templates: Path) -> CardTemplates:
-        folder = templates / "anki"
+        """The card templates and CSS: the project's `templates` folder over deckgen's defaults."""
+        effective = Templates(templates)
         return cls(
-            front=(folder / "front.html").read_text(encoding="utf-8"),
-            back=(folder / "back.html").read_text(encoding="utf-8"),
-            css=(folder / "card.css").read_text(encoding="utf-8"),
-            media={p.name: p.read_bytes() for p in sorted(folder.glob("_*")) if p.is_file()},
+            front=effective.read_text("anki/front.html"),
+            back=effective.read_text("anki/back.html"),
+            css=effective.read_text("anki/card.css"),
+            media={name.removeprefix("anki/"): effective.read_bytes(name)
+                   for name in sorted(effective.files)
+                   if name.startswith("anki/_") and "/" not in name.removeprefix("anki/")},
         )
 
 
@@ -225,7 +229,7 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
         guide=guide, markdown=markdown_html
     ).strip()
     references = env.get_template("anki/references.html.j2")
-    rendered = _RenderedNotes(guide, (templates / "anki" / "references.html.j2").read_bytes())
+    rendered = _RenderedNotes(guide, Templates(templates).read_bytes("anki/references.html.j2"))
     figures = {m.name: m.anki_name for m in guide.media}
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]

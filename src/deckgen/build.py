@@ -15,6 +15,7 @@ import re
 import signal
 import sqlite3
 import tempfile
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
@@ -27,6 +28,7 @@ from deckgen import __version__
 from deckgen.errors import OutputError, OutputsWritten, Problem
 from deckgen.media import KINDS as MEDIA_KINDS
 from deckgen.media import MEDIA_DIR
+from deckgen.resources import Templates
 from deckgen.source import SourceFiles, load_guide, read_source, unused_media
 from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_changes, recovered
 
@@ -41,7 +43,11 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Where to read from and write to, and how the sheet is printed."""
+    """Where to read from and write to, and how the sheet is printed.
+
+    `templates` holds the project's own templates, each overriding deckgen's default of the same
+    name; where it does not exist, the defaults are used throughout.
+    """
 
     source: Path = Path("source")
     out: Path = Path("build")
@@ -98,6 +104,15 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
 
 
+def _digest_templates(templates: Templates, names: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in names:
+        data = templates.read_bytes(name)
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Digests of what the targets are built from, taken once before a build reads anything:
@@ -111,17 +126,19 @@ class Inputs:
 
     @classmethod
     def read(cls, options: BuildOptions, files: SourceFiles) -> Inputs:
-        """The digests of `files` (the source as read) and of the templates as they are now."""
+        """The digests of `files` (the source as read), of its figures and of the templates the
+        build uses (the project's where it has them, deckgen's defaults otherwise)."""
         tools = ",".join([f"deckgen {__version__}", *(f"{n} {version(n)}" for n in _RENDERERS)])
-        anki = _digest_files(_files(options.templates / "anki"), options.templates)
+        templates = Templates(options.templates)
+        anki = _digest_templates(templates, [n for n in templates.files if n.startswith("anki/")])
         # A document is built from its own template files (pdf/<name>.*) and the shared ones
         # (fonts); not from the lock file, which only holds the deck's modification times.
-        pdf_files = _files(options.templates / "pdf")
+        pdf_files = [n for n in templates.files if n.startswith("pdf/")]
         pdf = {}
         for name in DOCUMENTS:
             others = tuple(f"{other}." for other in DOCUMENTS if other != name)
-            pdf[name] = _digest_files([p for p in pdf_files if not p.name.startswith(others)],
-                                      options.templates)
+            own = [n for n in pdf_files if not n.rsplit("/", 1)[-1].startswith(others)]
+            pdf[name] = _digest_templates(templates, own)
         media = options.source / MEDIA_DIR
         figures = [p for p in _files(media)
                    if p.parent == media and p.suffix.lower() in MEDIA_KINDS]
@@ -317,12 +334,32 @@ def check(options: BuildOptions) -> tuple[int, list[Problem]]:
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold Ctrl-C and SIGTERM until the block is done, so renames are never cut in half."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        with _interrupt_deferred():
+            yield
+        return
     held = {signal.SIGINT, signal.SIGTERM}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Where signals cannot be masked: a Ctrl-C during the block is raised when it is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if seen:
+        raise KeyboardInterrupt
 
 
 def replace_all(outputs: dict[Path, bytes]) -> None:

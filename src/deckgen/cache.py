@@ -1,4 +1,7 @@
-"""Work kept between builds on this machine (~/.cache/deckgen, or $DECKGEN_CACHE_DIR).
+"""Work kept between builds on this machine, in the platform's cache folder.
+
+That is ~/.cache/deckgen on Linux ($XDG_CACHE_HOME honoured), ~/Library/Caches/deckgen on macOS,
+%LOCALAPPDATA%\\deckgen\\Cache on Windows; $DECKGEN_CACHE_DIR, where set, wins.
 
 Everything here can be deleted at any time: it is only ever a faster way to the same result.
 Entries are keyed by a digest of their exact inputs and of deckgen's own code, so a stale one is
@@ -15,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from deckgen import __version__
 
 
@@ -23,8 +28,7 @@ def cache_dir() -> Path:
     configured = os.environ.get("DECKGEN_CACHE_DIR")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "deckgen"
+    return Path(platformdirs.user_cache_dir("deckgen", appauthor=False))
 
 
 @cache

@@ -56,9 +56,21 @@ def _run(action: Callable[[], T]) -> T:
 _source_option = click.option(
     "--source", "source", type=_DIR, default=Path("source"), show_default=True,
     help="Folder holding deck.yaml and the NN-slug.yaml category files.")
+
+
+def _existing_unless_default(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The default templates/ may be absent (deckgen's own are used); a folder named must exist."""
+    source = ctx.get_parameter_source(param.name or "")
+    if source is not click.core.ParameterSource.DEFAULT and not value.is_dir():
+        raise click.BadParameter(f"{value}: no such folder", ctx, param)
+    return value
+
+
 _templates_option = click.option(
     "--templates", "templates", type=_DIR, default=Path("templates"), show_default=True,
-    help="Folder holding the card and PDF templates.")
+    callback=_existing_unless_default,
+    help="Folder of your own templates: each file there replaces deckgen's default of the "
+         "same name (anki/card.css, pdf/cheatsheet.css, ...); without it, the defaults.")
 _out_option = click.option(
     "--out", "out", type=_DIR, default=Path("build"), show_default=True,
     help="Folder the .apkg, the PDFs and their HTML are written to.")
@@ -73,28 +85,33 @@ _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing 
 def main() -> None:
     """Build an Anki deck and a printable cheat sheet from the guide kept in source/.
 
-    Run from the project folder: `deckgen build` reads source/ and templates/ and writes build/;
-    `deckgen check` only validates and lints; `deckgen sync` brings an Anki collection up to date.
+    Run from the project folder: `deckgen build` reads source/ (and templates/, where you keep
+    your own) and writes build/; `deckgen check` only validates and lints; `deckgen sync` brings
+    an Anki collection up to date; `deckgen init` starts a new guide.
     """
     sys.unraisablehook = _quiet_about_interrupts
 
 
 class _Status:
-    """Progress on a terminal: one line, rewritten in place, gone when the work is done."""
+    """Progress on a terminal: one line, rewritten in place, gone when the work is done.
+
+    Only a carriage return and spaces, which every terminal (Windows' console too) understands.
+    """
 
     def __init__(self, quiet: bool) -> None:
         self.live = not quiet and sys.stdout.isatty()
-        self.shown = False
+        self.shown = 0  # length of the line on screen
 
     def __call__(self, message: str) -> None:
         if self.live:
-            click.echo(f"\r\033[K{message}...", nl=False)
-            self.shown = True
+            line = f"{message}..."
+            click.echo(f"\r{line.ljust(self.shown)}", nl=False)
+            self.shown = len(line)
 
     def clear(self) -> None:
         if self.shown:
-            click.echo("\r\033[K", nl=False)
-            self.shown = False
+            click.echo(f"\r{' ' * self.shown}\r", nl=False)
+            self.shown = 0
 
 
 def _report(result: BuildResult, out: Path) -> None:
@@ -186,13 +203,14 @@ def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> 
 @main.command()
 @_build_options
 @click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
-              help="Seconds between looks at the folders.")
+              help="Seconds the folders must stay unchanged before a rebuild starts.")
 def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
           interval: float) -> None:
     """Rebuild whenever source/ or templates/ change, until Ctrl-C.
 
-    Runs in one process, so each rebuild starts warm; changes are collected until the folders
-    have been quiet for a moment. A failed build prints its errors and the watch goes on.
+    Runs in one process, so each rebuild starts warm; the operating system reports changes, and
+    they are collected until the folders have been quiet for --interval. A failed build prints
+    its errors and the watch goes on.
     """
     from deckgen.build import BuildOptions
     from deckgen.watch import watch as run_watch
@@ -208,7 +226,8 @@ def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
         elif result is not None and not quiet:
             _report(result, out)
         if not quiet:
-            click.echo(f"watching {source} and {templates} (Ctrl-C to stop)")
+            folders = f"{source} and {templates}" if templates.is_dir() else f"{source}"
+            click.echo(f"watching {folders} (Ctrl-C to stop)")
 
     try:
         run_watch(options, on_build, interval=interval, progress=status)
@@ -290,3 +309,27 @@ def check(source: Path, templates: Path, strict: bool, quiet: bool) -> None:
         click.echo(f"{entries} entries checked: {len(warnings)} warning(s)")
     if strict and warnings:
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("folder", type=_DIR, default=Path("."))
+@click.option("--templates", "templates", is_flag=True,
+              help="Copy deckgen's default templates into FOLDER/templates to edit them, "
+                   "instead of starting a guide.")
+def init(folder: Path, templates: bool) -> None:
+    """Start a new guide in FOLDER (default: here); never overwrites a file.
+
+    Writes source/deck.yaml, an example category (two entries, one with a formula), a .gitignore
+    for build/ and a README of the next steps. With --templates, writes only templates/: keep
+    there the files you change, delete the rest.
+    """
+    from deckgen.scaffold import init_project, init_templates
+
+    written = _run(lambda: init_templates(folder) if templates else init_project(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    if templates:
+        click.echo(f"edit the files in {folder / 'templates'}; delete those you keep as they were")
+    else:
+        click.echo(f"next: run `deckgen build` in {folder}, then import the .apkg in build/ "
+                   "into Anki")

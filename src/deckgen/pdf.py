@@ -1,8 +1,10 @@
-"""HTML to PDF with WeasyPrint, reading nothing but the page itself and data: URLs."""
+"""HTML to PDF with WeasyPrint, reading nothing but the page, data: URLs and template files."""
 
 from __future__ import annotations
 
 import logging
+import mimetypes
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -10,16 +12,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from deckgen.errors import OutputError
+from deckgen.resources import Templates
 
 
-def _locked_fetcher(allowed: tuple[Path, ...], refused: list[str]) -> Any:
-    """A WeasyPrint URL fetcher that serves data: URLs and files under `allowed`, nothing else."""
-    from weasyprint.urls import URLFetcher
+def _locked_fetcher(templates: Templates, root: Path, media: tuple[Path, ...],
+                    refused: list[str]) -> Any:
+    """A WeasyPrint URL fetcher that serves data: URLs, the effective template files and the
+    figure files under `media`.
 
-    roots = tuple(folder.resolve() for folder in allowed)
+    A file URL is served only when it names, under `root` (the page's base), one of the files the
+    build uses, and then from that file (the project's or deckgen's default), or a file inside one
+    of the `media` folders; nothing else on the machine or the network is ever read.
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    media_roots = tuple(folder.resolve() for folder in media)
 
     class LockedFetcher(URLFetcher):  # type: ignore[misc]
         def fetch(self, url: str, headers: Any = None) -> Any:
@@ -27,9 +38,17 @@ def _locked_fetcher(allowed: tuple[Path, ...], refused: list[str]) -> Any:
             if scheme == "data":
                 return super().fetch(url, headers)
             if scheme == "file":
-                path = Path(unquote(urlsplit(url).path)).resolve()
-                if any(path.is_relative_to(root) for root in roots) and path.is_file():
-                    return super().fetch(url, headers)
+                path = Path(os.path.normpath(url2pathname(urlsplit(url).path)))
+                if path.is_relative_to(root):
+                    name = path.relative_to(root).as_posix()
+                    if name in templates.files:
+                        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                        return URLFetcherResponse(url, templates.read_bytes(name),
+                                                  {"Content-Type": kind})
+                figure = path.resolve()
+                if any(figure.is_relative_to(r) for r in media_roots) and figure.is_file():
+                    kind = mimetypes.guess_type(figure.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, figure.read_bytes(), {"Content-Type": kind})
             refused.append(url)
             raise ValueError(f"deckgen does not fetch {url}")
 
@@ -62,10 +81,12 @@ def _interrupts_kept() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def html_to_pdf(html: str, assets: Path, *more_assets: Path) -> tuple[bytes, list[str]]:
+def html_to_pdf(html: str, templates: Path, *media: Path) -> tuple[bytes, list[str]]:
     """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
 
-    Only data: URLs and files inside `assets` (and `more_assets`, e.g. source/media/) are read.
+    Relative URLs name template files (`pdf/fonts/...`); only data: URLs and the effective
+    template files (the project's `templates` folder over deckgen's defaults) and files inside
+    `media` (source/media/, the figures) are read.
     SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
     """
     import weasyprint  # heavy: half a second or more
@@ -75,9 +96,10 @@ def html_to_pdf(html: str, assets: Path, *more_assets: Path) -> tuple[bytes, lis
     refused: list[str] = []
     try:
         with _interrupts_kept():
+            root = templates.resolve()
             document = weasyprint.HTML(
-                string=html, base_url=str(assets.resolve()) + "/",
-                url_fetcher=_locked_fetcher((assets, *more_assets), refused),
+                string=html, base_url=root.as_uri() + "/",
+                url_fetcher=_locked_fetcher(Templates(templates), root, media, refused),
             )
             pdf: bytes = document.write_pdf(presentational_hints=False)
     except OSError as exc:

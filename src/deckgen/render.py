@@ -13,6 +13,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from deckgen.resources import Templates
 from deckgen.source import MATH_SPAN
 
 MathRenderer = Callable[[str, bool], str]
@@ -121,9 +122,18 @@ def inline_html(text: str, math: MathRenderer = anki_math) -> Markup:
 
 
 def environment(templates: Path) -> jinja2.Environment:
-    """The Jinja environment for the project's templates: autoescape on, undefined is an error."""
+    """The Jinja environment over the effective templates (`templates` first, then deckgen's).
+
+    Autoescape is on and an undefined name is an error.
+    """
+    effective = Templates(templates).files
+
+    def load(name: str) -> tuple[str, str, None] | None:
+        found = effective.get(name)
+        return None if found is None else (found.read_text(encoding="utf-8"), str(found), None)
+
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+        loader=jinja2.FunctionLoader(load),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

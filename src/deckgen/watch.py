@@ -7,12 +7,19 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import watchfiles
+
 from deckgen.build import BuildOptions, BuildResult, Progress, build
 from deckgen.errors import DeckgenError
 from deckgen.stamps import LOCK_FILE
 
 Snapshot = dict[Path, tuple[int, int]]
 OnBuild = Callable[[BuildResult | None, DeckgenError | None], None]
+
+# How often, with nothing reported, the watch checks that the folders it watches still are the ones
+# that exist (a templates/ folder made or removed while watching); also bounds how long Ctrl-C and
+# `stop` wait on Windows.
+_RECHECK_MS = 1_000
 
 
 def snapshot(folders: tuple[Path, ...]) -> Snapshot:
@@ -34,16 +41,22 @@ def snapshot(folders: tuple[Path, ...]) -> Snapshot:
     return seen
 
 
+def _visible(change: watchfiles.Change, path: str) -> bool:
+    """Changes worth a look: not hidden files (editors' swap files, deckgen's own temporaries)."""
+    return not Path(path).name.startswith(".")
+
+
 def watch(options: BuildOptions, on_build: OnBuild, *, interval: float = 0.5,
           progress: Progress | None = None, stop: threading.Event | None = None) -> None:
     """Build now, then again after each change, until `stop` is set (or Ctrl-C).
 
-    A burst of changes (an editor saving several files) makes one build: the folders must look the
-    same twice, `interval` apart, before it starts. Each result or error goes to `on_build`.
+    The operating system reports changes (through watchfiles); nothing is scanned while nothing
+    happens. A burst of changes (an editor saving several files) makes one build: once a change is
+    reported, the folders must look the same twice, `interval` apart, before it starts. Each
+    result or error goes to `on_build`; a failed build does not end the watch.
     """
     stop = stop or threading.Event()
     folders = (options.source, options.templates)
-
     lock = options.source / LOCK_FILE
 
     def run() -> Snapshot:
@@ -61,16 +74,35 @@ def watch(options: BuildOptions, on_build: OnBuild, *, interval: float = 0.5,
             before.pop(lock, None)
         return before
 
-    last = run()
-    while not stop.wait(interval):
+    def settled() -> Snapshot | None:
+        """The folders once they stopped changing, or None if `stop` came first."""
         current = snapshot(folders)
-        if current == last:
-            continue
         while not stop.wait(interval):
-            settled = snapshot(folders)
-            if settled == current:
-                break
-            current = settled
-        if stop.is_set():
-            return
-        last = run()
+            again = snapshot(folders)
+            if again == current:
+                return current
+            current = again
+        return None
+
+    last = run()
+    # Set when the folders differ from the last build's view: an edit landed during the build.
+    pending = snapshot(folders) != last
+    while not stop.is_set():
+        watched = tuple(f for f in folders if f.is_dir())
+        if not watched:  # nothing to watch yet: look again in a moment
+            stop.wait(_RECHECK_MS / 1000)
+            pending = True
+            continue
+        for changes in watchfiles.watch(*watched, watch_filter=_visible, stop_event=stop,
+                                        rust_timeout=_RECHECK_MS, yield_on_timeout=True):
+            regrouped = tuple(f for f in folders if f.is_dir()) != watched
+            if not (changes or pending or regrouped):
+                continue
+            now = settled()
+            if now is None:
+                return
+            if now != last:
+                last = run()
+            pending = snapshot(folders) != last
+            if regrouped:
+                break  # watch the folders that exist now
