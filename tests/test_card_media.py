@@ -9,6 +9,7 @@ from pathlib import Path
 
 from anki_helpers import import_apkg, open_collection
 from conftest import Project
+from deckgen.anki import MODEL_NAME
 
 
 def test_the_package_carries_the_templates_media_in_name_order(mini: Project) -> None:
@@ -28,7 +29,7 @@ def test_after_import_the_font_is_in_the_media_folder_and_check_media_is_clean(
     assert mini.build().exit_code == 0
     col = open_collection(tmp_path / "anki")
     import_apkg(col, mini.apkg())
-    note_type = col.models.by_name("deckgen Q&A")
+    note_type = col.models.by_name(MODEL_NAME)
     assert note_type is not None
     css = note_type["css"]
     fonts = re.findall(r'url\("([^"]+)"\)', css)

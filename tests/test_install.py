@@ -55,7 +55,7 @@ class Installed:
 
 def _tree(dest: Path) -> Path:
     """The repository's files as a clean checkout has them (no venv, caches or outputs)."""
-    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
+    shutil.copytree(ROOT, dest, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis"))
     return dest
 

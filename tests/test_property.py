@@ -125,9 +125,7 @@ def check_answer(answer: str, *, build_it: bool = False) -> Result:
     (root / "source" / "02-beta.yaml").write_text(yaml.safe_dump(data, allow_unicode=True),
                                                   encoding="utf-8")
     command = ["build", "--out", str(root / "build")] if build_it else ["check"]
-    result = CliRunner().invoke(main, [
-        *command, "--source", str(root / "source"),
-        "--templates", str(Path(__file__).parent.parent / "templates")])
+    result = CliRunner().invoke(main, [*command, "--source", str(root / "source")])
     assert "Traceback" not in result.output
     assert result.exit_code in (0, 1), result.output
     if result.exit_code == 1:
