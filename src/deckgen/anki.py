@@ -203,13 +203,19 @@ class _RenderedNotes:
             self._slot.put(self._key, self._new)
 
 
+def deck_label(category: Category) -> str:
+    """The category's subdeck name. Anki shows a deck's name on the card as HTML ({{Subdeck}}),
+    so the angle brackets of user text become look-alike quotes there: text stays text."""
+    return category.label.replace("<", "\u2039").replace(">", "\u203a")
+
+
 def _label_before(stamps: Stamps, entry: Entry, category: Category) -> str:
     """The subdeck the entry's note was last built in, as far as the lock file knows."""
     for key in (entry.id, *entry.was):
         stamp = stamps.record(f"{NOTE_PREFIX}{key}")
         if stamp is not None and stamp.deck is not None:
             return stamp.deck
-    return category.label
+    return deck_label(category)
 
 
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
@@ -236,13 +242,13 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
     guids = assign_guids(guide, stamps)
     stamps.title = guide.title
     for category in guide.categories:
-        name = f"{guide.title}::{category.label}"
+        name = f"{guide.title}::{deck_label(category)}"
         deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
         for entry in category.entries:
             note = rendered.get(entry, category, references, figures)
             mod = stamps.mod(
                 f"{NOTE_PREFIX}{entry.id}", note.digest, now, guid=guids[entry.id],
-                deck=category.label, question=question_digest(note.fields[0]),
+                deck=deck_label(category), question=question_digest(note.fields[0]),
                 legacy=partial(legacy_digest, note.fields, note.tags,
                                _label_before(stamps, entry, category)))
             deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
