@@ -87,6 +87,9 @@ def watch(options: BuildOptions, on_build: OnBuild, *, interval: float = 0.5,
     last = run()
     # Set when the folders differ from the last build's view: an edit landed during the build.
     pending = snapshot(folders) != last
+    # An edit can also land after that look but before the operating system watches the folders
+    # again; the first quiet moment after each build looks once more.
+    recheck = True
     while not stop.is_set():
         watched = tuple(f for f in folders if f.is_dir())
         if not watched:  # nothing to watch yet: look again in a moment
@@ -97,12 +100,18 @@ def watch(options: BuildOptions, on_build: OnBuild, *, interval: float = 0.5,
                                         rust_timeout=_RECHECK_MS, yield_on_timeout=True):
             regrouped = tuple(f for f in folders if f.is_dir()) != watched
             if not (changes or pending or regrouped):
-                continue
+                if not recheck:
+                    continue
+                recheck = False
+                pending = snapshot(folders) != last
+                if not pending:
+                    continue
             now = settled()
             if now is None:
                 return
             if now != last:
                 last = run()
+                recheck = True
             pending = snapshot(folders) != last
             if regrouped:
                 break  # watch the folders that exist now
