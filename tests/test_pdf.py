@@ -26,7 +26,7 @@ MATH_FONT = "STIX-Two-Math"
 
 def squash(text: str) -> str:
     """Text with whitespace, hyphens and markup gone, for comparing prose across line breaks."""
-    return re.sub(r"[\s\-\u00ad\u2010*`]+", "", text)
+    return re.sub(r"[\s\-\u00ad\u2010\u2022*`]+", "", text)  # \u2022: a list's bullet
 
 
 def plain_parts(text: str) -> list[str]:

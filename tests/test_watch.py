@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import select
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -99,7 +99,7 @@ def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -
     lines: list[str] = []
 
     def wait_for(text: str) -> None:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while (left := deadline - time.monotonic()) > 0:
             # Never block past the deadline: a watch that missed a change prints nothing.
             ready, _, _ = select.select([process.stdout], [], [], left)
