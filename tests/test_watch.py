@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import queue
-import select
 import signal
 import subprocess
 import sys
@@ -97,15 +96,24 @@ def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout is not None
     lines: list[str] = []
+    # Lines are read by a thread, so waiting has a deadline even when the watch prints nothing.
+    arrived: queue.Queue[str] = queue.Queue()
+    stdout = process.stdout
+
+    def read_lines() -> None:
+        for line in stdout:
+            arrived.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
+    reader.start()
 
     def wait_for(text: str) -> None:
         deadline = time.monotonic() + 120
         while (left := deadline - time.monotonic()) > 0:
-            # Never block past the deadline: a watch that missed a change prints nothing.
-            ready, _, _ = select.select([process.stdout], [], [], left)
-            if not ready:
+            try:
+                line = arrived.get(timeout=left)
+            except queue.Empty:
                 break
-            line = process.stdout.readline()  # type: ignore[union-attr]
             lines.append(line)
             if text in line:
                 return
@@ -119,7 +127,11 @@ def test_the_watch_command_builds_on_change_and_stops_on_ctrl_c(mini: Project) -
         wait_for("watching")
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+    assert process.stderr is not None
+    err = process.stderr.read()
+    out = "".join(arrived.queue)
     assert process.returncode == 0
     assert "stopped watching" in out
     assert err == ""
