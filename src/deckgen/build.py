@@ -35,7 +35,7 @@ from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_chan
 STATE_FILE = ".deckgen-state.json"
 DOCUMENTS = ("cheatsheet", "study-guide")
 TARGETS = ("deck", *DOCUMENTS)
-_RENDERERS = ("genanki", "jinja2", "markdown-it-py", "pyyaml", "weasyprint", "ziamath")
+_RENDERERS = ("genanki", "jinja2", "markdown-it-py", "pikepdf", "pyyaml", "weasyprint", "ziamath")
 
 Progress = Callable[[str], None]
 """Told what a build is doing, before each step that can take a while."""
@@ -65,6 +65,7 @@ class BuildResult:
     notes: int = 0
     changed_notes: list[str] = field(default_factory=list)
     changes: DeckChanges | None = None  # what a file import cannot apply (see `deckgen sync`)
+    laid_out: dict[str, tuple[int, int]] = field(default_factory=dict)  # document: (parts, of)
     notices: list[str] = field(default_factory=list)  # what happened to the lock file
 
     @property
@@ -209,45 +210,56 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     _check_writable(options.out)
     outputs: dict[Path, bytes] = {}
     made: dict[str, list[Path]] = {}
-    result = BuildResult(rebuilt=stale, warnings=warnings, notes=len(guide.entries))
+    result = BuildResult(warnings=warnings, notes=len(guide.entries))
     stamps: Stamps | None = None
-    if "deck" in stale:
-        from deckgen.anki import build_package
-
-        say("writing the Anki deck")
-        stamps = _read_stamps(options, state)
-        deck_file = options.out / f"{slugify(guide.title)}.apkg"
-        outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
-        made["deck"] = [deck_file]
-        result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
-                                if k.startswith("note:")]
-        result.changes = deck_changes(stamps)
-        result.notices = _lock_notices(stamps, len(result.changed_notes))
-        if stamps.changed():
-            _check_writable(options.source)  # still before the PDFs, the slow part
-            outputs[stamps.path] = stamps.serialize()
-    documents = [t for t in DOCUMENTS if t in stale]
-    if documents:
+    documents = None
+    if any(t in stale for t in DOCUMENTS):
+        from deckgen.documents import Documents
         from deckgen.mathsvg import FormulaCache
-        from deckgen.pdf import html_to_pdf
-        from deckgen.sheet import categories_view, cheatsheet_html, study_guide_html
+        from deckgen.sheet import categories_view
 
         with FormulaCache() as formulas:
             categories = categories_view(guide, formulas, progress=say)
-        renderers = {"cheatsheet": cheatsheet_html, "study-guide": study_guide_html}
-        for name in documents:
-            html = renderers[name](guide, categories, options.templates, options.paper)
-            say(f"rendering {name}.pdf")
-            pdf, _ = html_to_pdf(html, options.templates, options.source / MEDIA_DIR)
-            made[name] = [options.out / f"{name}.html", options.out / f"{name}.pdf"]
-            outputs[made[name][0]] = html.encode("utf-8")
-            outputs[made[name][1]] = pdf
+        documents = Documents(
+            guide, categories, [t for t in DOCUMENTS if t in stale], options.templates,
+            options.source / MEDIA_DIR, options.out, options.paper,
+            {name: f"{inputs.pdf[name]} {inputs.tools}" for name in DOCUMENTS}, state)
+        documents.start()  # the PDFs render in other processes while this one writes the deck
+    try:
+        if "deck" in stale:
+            from deckgen.anki import build_package
+
+            say("writing the Anki deck")
+            stamps = _read_stamps(options, state)
+            deck_file = options.out / f"{slugify(guide.title)}.apkg"
+            outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
+            made["deck"] = [deck_file]
+            result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
+                                    if k.startswith("note:")]
+            result.changes = deck_changes(stamps)
+            result.notices = _lock_notices(stamps, len(result.changed_notes))
+            if stamps.changed():
+                _check_writable(options.source)  # still before the PDFs are written
+                outputs[stamps.path] = stamps.serialize()
+        if documents is not None:
+            say(documents.waiting())
+            rendered = documents.finish()
+            outputs.update(rendered.outputs)
+            result.laid_out = rendered.laid_out
+    finally:
+        if documents is not None:
+            documents.close()
 
     if stamps is not None and stamps.changed():
         digests = inputs.digests(outputs[stamps.path])
     for target, files_made in made.items():
         state[target] = {"inputs": digests[target],
                          "files": {p.name: _file_digest(outputs[p]) for p in files_made}}
+    if documents is not None:
+        for name, record in rendered.records.items():
+            state[name] = {**record, "inputs": digests[name]}
+        made.update(rendered.written)
+    result.rebuilt = [t for t in TARGETS if t in made]
     outputs[options.out / STATE_FILE] = json.dumps(state, indent=1, sort_keys=True).encode()
     say("writing the outputs")
     previous = _previous_deck(options.out, state_before)

@@ -89,19 +89,38 @@ def html_to_pdf(html: str, templates: Path, *media: Path) -> tuple[bytes, list[s
     `media` (source/media/, the figures) are read.
     SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
     """
-    import weasyprint  # heavy: half a second or more
+    with rendering():
+        document, refused = laid_out(html, templates, *media)
+        pdf: bytes = document.write_pdf()
+    return pdf, refused
 
+
+@contextmanager
+def rendering() -> Iterator[None]:
+    """Around WeasyPrint's work: interrupts kept (see `_interrupts_kept`), its logging quiet, and
+    an OSError (a font or file it could not read) turned into an OutputError."""
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    refused: list[str] = []
     try:
         with _interrupts_kept():
-            root = templates.resolve()
-            document = weasyprint.HTML(
-                string=html, base_url=root.as_uri() + "/",
-                url_fetcher=_locked_fetcher(Templates(templates), root, media, refused),
-            )
-            pdf: bytes = document.write_pdf(presentational_hints=False)
+            yield
     except OSError as exc:
         raise OutputError(f"cannot render the PDF: {exc}") from None
-    return pdf, refused
+
+
+def laid_out(html: str, templates: Path, *media: Path, fonts: Any = None) -> tuple[Any, list[str]]:
+    """`html` laid out by WeasyPrint (a weasyprint.Document, pages ready to draw), and the URLs
+    it referred to that were refused; call it inside `rendering()`.
+
+    `fonts`, a weasyprint FontConfiguration, is shared by documents with the same @font-face
+    rules (the parts of one document): its shaping caches are then warm.
+    """
+    import weasyprint  # heavy: half a second or more
+
+    refused: list[str] = []
+    root = templates.resolve()
+    document = weasyprint.HTML(
+        string=html, base_url=root.as_uri() + "/",
+        url_fetcher=_locked_fetcher(Templates(templates), root, media, refused),
+    ).render(presentational_hints=False, **({"font_config": fonts} if fonts is not None else {}))
+    return document, refused

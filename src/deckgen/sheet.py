@@ -132,9 +132,12 @@ def cheatsheet_html(guide: Guide, categories: list[SheetCategory], templates: Pa
 
 
 def study_guide_html(guide: Guide, categories: list[SheetCategory], templates: Path,
-                     paper: str) -> str:
-    """The study guide: every question and answer in full, with a table of contents."""
+                     paper: str, pages: dict[str, int] | None = None) -> str:
+    """The study guide: every question and answer in full, with a table of contents.
+
+    `pages` maps ids to page numbers (and "total" to the page count), as the last layout found.
+    """
     return environment(templates).get_template("pdf/study-guide.html.j2").render(
-        guide=guide, categories=categories, paper=PAPERS[paper],
+        guide=guide, categories=categories, paper=PAPERS[paper], pages=pages or {},
         intro=markdown_html(guide.intro), closing=markdown_html(guide.closing),
     )

@@ -1,0 +1,252 @@
+"""The printed documents of a build: what each one shows decides whether it is rendered again.
+
+A document's HTML is made from the source on every build that read the source (it is cheap); the
+PDF is rendered again only when that HTML, the document's templates, its figures or the renderers
+changed. The study guide is laid out in parts (see deckgen.parts): a part whose HTML is unchanged
+is taken from the cache, so an edit to one answer lays out one category again. Everything that
+must be rendered is rendered at once, on all cores, while the caller writes the deck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deckgen.cache import Slot, digest
+from deckgen.model import Guide
+from deckgen.parts import MARKER, Part, assemble, folio_sizes, page_numbers, render_part, split
+from deckgen.render import environment
+from deckgen.sheet import PAPERS, SheetCategory, cheatsheet_html, study_guide_html
+
+_ROUNDS = 4  # page numbers settle in a round or two; the bound keeps a pathological page finite
+
+
+@dataclass
+class Rendered:
+    """What `Documents.finish` made: the files, the state records, and what was laid out."""
+
+    outputs: dict[Path, bytes] = field(default_factory=dict)
+    records: dict[str, dict[str, object]] = field(default_factory=dict)
+    written: dict[str, list[Path]] = field(default_factory=dict)  # name: its files
+    laid_out: dict[str, tuple[int, int]] = field(default_factory=dict)  # name: (parts, of)
+
+
+def process_context() -> Any:
+    """Worker processes started from a clean server, never forked from this one: the parent may
+    hold threads (Anki's backend, WeasyPrint's font loader) whose locks a fork would copy taken."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def workers(tasks: int) -> int:
+    """How many processes `tasks` renders are worth: one per core, at most one per task."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, tasks))
+
+
+class _Inline(Executor):
+    """Runs each task at once, in this process: for one render a pool costs more than it saves."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller by result(), as a pool would
+            future.set_exception(exc)
+        return future
+
+
+class Documents:
+    """The documents a build must bring up to date, planned from the source, then rendered.
+
+    `plan()` makes every document's HTML and works out which renders are needed; `start()` hands
+    them to worker processes; `finish()` waits, settles the study guide's page numbers (its parts
+    are laid out before the contents page knows where they start) and assembles it.
+    """
+
+    def __init__(self, guide: Guide, categories: list[SheetCategory], names: Iterable[str],
+                 templates: Path, media: Path, out: Path, paper: str,
+                 digests: dict[str, str], state: dict[str, dict[str, object]]) -> None:
+        self.guide, self.categories, self.templates = guide, categories, templates
+        self.media, self.out, self.paper, self.state = media, out, paper, state
+        self.names = list(names)
+        self.digests = digests  # each document's templates and renderers
+        self._figures = {m.path.resolve().as_uri(): m.digest for m in guide.media}
+        self._slot = Slot("parts", f"{out.resolve()}\0{paper}")
+        stored = self._slot.get(digest("parts", str(out.resolve())))
+        if not (isinstance(stored, tuple) and len(stored) == 2):
+            stored = ((), {})
+        # Renders by key: those of the last build and of the one before, so an edit undone
+        # costs nothing.
+        self._last: tuple[str, ...] = stored[0]
+        self._cache: dict[str, Part] = stored[1]
+        self._pending: dict[str, Future[Part]] = {}
+        self._executor: Executor | None = None
+        self._html: dict[str, str] = {}
+        self._keys: dict[str, list[str]] = {}
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _key(self, name: str, html: str) -> str:
+        shown = sorted(d for uri, d in self._figures.items() if uri in html)
+        return digest(name, self.digests[name], html, *shown)
+
+    def _study_html(self, pages: dict[str, int]) -> str:
+        return study_guide_html(self.guide, self.categories, self.templates, self.paper, pages)
+
+    def _previous_pages(self) -> dict[str, int]:
+        record = self.state.get("study-guide", {})
+        pages = record.get("pages") if isinstance(record, dict) else None
+        if not isinstance(pages, dict):
+            return {}
+        return {str(k): v for k, v in pages.items() if isinstance(v, int)}
+
+    def plan(self) -> list[tuple[str, str]]:
+        """Every render this build needs, as (key, html), the biggest first."""
+        needed: dict[str, str] = {}
+        if "cheatsheet" in self.names:
+            html = cheatsheet_html(self.guide, self.categories, self.templates, self.paper)
+            self._html["cheatsheet"] = html
+            key = self._key("cheatsheet", html)
+            self._keys["cheatsheet"] = [key]
+            if not self._unchanged("cheatsheet", key) and key not in self._cache:
+                needed[key] = html
+        if "study-guide" in self.names:
+            html = self._study_html(self._previous_pages())
+            self._html["study-guide"] = html
+            keys = []
+            for part in split(html):
+                key = self._key("study-guide", part)
+                keys.append(key)
+                if key not in self._cache:
+                    needed[key] = part
+            self._keys["study-guide"] = keys
+        return sorted(needed.items(), key=lambda item: -len(item[1]))
+
+    def _unchanged(self, name: str, content: str) -> bool:
+        """Whether the last build wrote `name` from this very content, its files still intact."""
+        record = self.state.get(name)
+        if not isinstance(record, dict) or record.get("content") != content:
+            return False
+        files = record.get("files")
+        if not isinstance(files, dict) or not files:
+            return False
+        for file, recorded in files.items():
+            try:
+                if hashlib.sha256((self.out / file).read_bytes()).hexdigest() != recorded:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Plan, and hand the renders to worker processes (or, for one, to this process)."""
+        tasks = self.plan()
+        if len(tasks) > 1 and workers(len(tasks)) > 1:
+            context = process_context()
+            if context.get_start_method() == "forkserver":
+                context.set_forkserver_preload(["deckgen.parts", "weasyprint"])
+            self._executor = ProcessPoolExecutor(workers(len(tasks)), mp_context=context)
+        else:
+            self._executor = _Inline()
+        for key, html in tasks:
+            self._pending[key] = self._executor.submit(*self._render(key, html))
+
+    def _render(self, key: str, html: str) -> tuple[Any, ...]:
+        name = "cheatsheet" if key in self._keys.get("cheatsheet", ()) else "study-guide"
+        media = (self.media,) if "<img" in html else ()
+        return render_part, html, self.templates, media, self.digests[name]
+
+    def _part(self, key: str) -> Part:
+        if key not in self._cache:
+            self._cache[key] = self._pending.pop(key).result()
+        return self._cache[key]
+
+    def waiting(self) -> str:
+        """What the build waits for, for its progress line."""
+        processes = getattr(self._executor, "_max_workers", 1)
+        return (f"rendering {len(self._pending)} PDF part(s) on {processes} core(s)"
+                if self._pending else "assembling the PDFs")
+
+    def close(self) -> None:
+        """Stop the worker processes (after the renders they are running)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def finish(self) -> Rendered:
+        """Wait for the renders and make the documents."""
+        result = Rendered()
+        if "cheatsheet" in self.names:
+            key = self._keys["cheatsheet"][0]
+            if not self._unchanged("cheatsheet", key):
+                result.laid_out["cheatsheet"] = (int(key in self._pending), 1)
+                part = self._part(key)
+                self._write(result, "cheatsheet", self._html["cheatsheet"], part.pdf, key)
+            else:
+                result.records["cheatsheet"] = dict(self.state["cheatsheet"])
+        if "study-guide" in self.names:
+            self._finish_study_guide(result)
+        used = tuple(k for keys in self._keys.values() for k in keys)
+        kept = {*used, *self._last}
+        self._slot.put(digest("parts", str(self.out.resolve())),
+                       (used, {k: v for k, v in self._cache.items() if k in kept}))
+        return result
+
+    def _finish_study_guide(self, result: Rendered) -> None:
+        fresh = {k for k in self._keys["study-guide"] if k not in self._cache}
+        html = self._html["study-guide"]
+        keys = self._keys["study-guide"]
+        parts = [self._part(k) for k in keys]
+        pages = self._previous_pages()
+        inline = _Inline()
+        for _ in range(_ROUNDS):  # the contents page learns where each part starts
+            numbers = {**page_numbers(parts), "total": sum(p.pages for p in parts)}
+            if numbers == pages:
+                break
+            pages = numbers
+            html = self._study_html(pages)
+            keys = [self._key("study-guide", part) for part in split(html)]
+            for key, part in zip(keys, split(html), strict=True):
+                if key not in self._cache:
+                    fresh.add(key)
+                    self._cache[key] = inline.submit(*self._render(key, part)).result()
+            parts = [self._cache[k] for k in keys]
+        self._keys["study-guide"] = keys
+        folios: Part | None = None
+        if MARKER in html:  # a document in parts: deckgen draws its page numbers
+            folios_html = environment(self.templates).get_template("pdf/folios.html.j2").render(
+                sizes=folio_sizes(parts), paper=PAPERS[self.paper])
+            folios_key = self._key("study-guide", folios_html)
+            if folios_key not in self._cache:
+                self._cache[folios_key] = inline.submit(*self._render(folios_key,
+                                                                      folios_html)).result()
+            folios = self._cache[folios_key]
+            keys = [*keys, folios_key]
+            self._keys["folios"] = [folios_key]
+        content = digest(*keys)
+        result.laid_out["study-guide"] = (len(fresh & set(keys)), len(parts))
+        if self._unchanged("study-guide", content):
+            result.records["study-guide"] = {**self.state["study-guide"], "pages": pages}
+            return
+        pdf = assemble(parts, folios.pdf if folios else None) if len(parts) > 1 or folios \
+            else parts[0].pdf
+        self._write(result, "study-guide", html, pdf, content, pages=pages)
+
+    def _write(self, result: Rendered, name: str, html: str, pdf: bytes, content: str,
+               **extra: object) -> None:
+        files = {self.out / f"{name}.html": html.encode("utf-8"), self.out / f"{name}.pdf": pdf}
+        result.outputs.update(files)
+        result.written[name] = list(files)
+        result.records[name] = {
+            "content": content, **extra,
+            "files": {p.name: hashlib.sha256(data).hexdigest() for p, data in files.items()},
+        }
+
