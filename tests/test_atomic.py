@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import deckgen.pdf
+import deckgen.documents
 from conftest import Project
 
 
@@ -37,7 +37,7 @@ def test_interrupt_while_rendering_keeps_the_previous_outputs(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(deckgen.pdf, "html_to_pdf", interrupted)
+    monkeypatch.setattr(deckgen.documents.Documents, "finish", interrupted)
     result = mini.build()
     assert result.exit_code == 130
     assert "interrupted: the previous outputs are untouched" in result.stderr
@@ -56,7 +56,8 @@ def test_a_rename_failing_midway_puts_the_old_files_back(
     calls: list[Path] = []
 
     def flaky_replace(src: str | Path, dst: str | Path) -> None:
-        calls.append(Path(dst))
+        if Path(dst).parent in (mini.out, mini.source):  # not deckgen's cache
+            calls.append(Path(dst))
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
         real_replace(src, dst)

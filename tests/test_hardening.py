@@ -17,6 +17,7 @@ import pytest
 
 import deckgen.anki
 import deckgen.build
+import deckgen.documents
 import deckgen.pdf
 import deckgen.source
 from anki_helpers import card_for, import_apkg, open_collection
@@ -172,7 +173,7 @@ def rendering_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("rendered although the input is refused")
 
     monkeypatch.setattr(deckgen.anki, "build_package", forbidden)
-    monkeypatch.setattr(deckgen.pdf, "html_to_pdf", forbidden)
+    monkeypatch.setattr(deckgen.documents.Documents, "start", forbidden)
 
 
 def built_mini(mini: Project) -> dict[str, bytes]:

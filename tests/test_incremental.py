@@ -44,7 +44,7 @@ def summary(pdf: bytes) -> dict[str, Any]:
     destinations = {name: reader.get_destination_page_number(d)
                     for name, d in reader.named_destinations.items()}
 
-    def outline(items: list[Any], depth: int = 0) -> list[tuple[int, str, int]]:
+    def outline(items: list[Any], depth: int = 0) -> list[tuple[int, str, int | None]]:
         flat = []
         for item in items:
             if isinstance(item, list):
@@ -60,7 +60,7 @@ def summary(pdf: bytes) -> dict[str, Any]:
             if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
                 rect = tuple(round(float(v)) for v in annotation["/Rect"])
                 links.append((number, rect, destinations[str(annotation["/Dest"])]))
-    meta = reader.metadata or {}
+    meta: dict[str, Any] = dict(reader.metadata or {})
     return {
         "pages": [page.extract_text() for page in reader.pages],
         "outline": outline(reader.outline),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +49,11 @@ def workers(tasks: int) -> int:
     """How many processes `tasks` renders are worth: one per core, at most one per task."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cores or 1, tasks))
+
+
+def _worker_started() -> None:
+    """A worker leaves Ctrl-C to the build, which stops it (a worker's traceback is no message)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Inline(Executor):
@@ -154,7 +160,8 @@ class Documents:
             context = process_context()
             if context.get_start_method() == "forkserver":
                 context.set_forkserver_preload(["deckgen.parts", "weasyprint"])
-            self._executor = ProcessPoolExecutor(workers(len(tasks)), mp_context=context)
+            self._executor = ProcessPoolExecutor(workers(len(tasks)), mp_context=context,
+                                                 initializer=_worker_started)
         else:
             self._executor = _Inline()
         for key, html in tasks:
@@ -177,9 +184,16 @@ class Documents:
                 if self._pending else "assembling the PDFs")
 
     def close(self) -> None:
-        """Stop the worker processes (after the renders they are running)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the worker processes: at once if a render is still running (the build failed or
+        was interrupted), else once they are idle."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        running = any(not future.done() for future in self._pending.values())
+        if running and isinstance(executor, ProcessPoolExecutor):
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
 
     def finish(self) -> Rendered:
         """Wait for the renders and make the documents."""

@@ -174,7 +174,17 @@ def assemble(parts: Sequence[Part], folios: bytes | None) -> bytes:
     if folios is not None:
         numbers = pikepdf.open(io.BytesIO(folios))
         for pdf_page, folio in zip(out.pages, numbers.pages, strict=True):
-            pdf_page.add_overlay(folio, pikepdf.Rectangle(pdf_page.mediabox))
+            # As Page.add_overlay does, but under a fixed name (its names are random), so the
+            # same parts give the same bytes; the page and its folio have the same size.
+            form = out.copy_foreign(folio.as_form_xobject())
+            if "/Resources" not in pdf_page.obj:
+                pdf_page.obj.Resources = pikepdf.Dictionary()
+            resources = pdf_page.obj.Resources
+            if "/XObject" not in resources:
+                resources.XObject = pikepdf.Dictionary()
+            resources.XObject.DeckgenFolio = form
+            pdf_page.contents_add(out.make_stream(b"q\n"), prepend=True)
+            pdf_page.contents_add(out.make_stream(b"Q\nq /DeckgenFolio Do Q\n"))
     for key, value in parts[0].metadata:
         out.docinfo[key] = value
     for key in ("/Producer", "/CreationDate", "/ModDate"):

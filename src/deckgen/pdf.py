@@ -63,7 +63,8 @@ def _interrupts_kept() -> Iterator[None]:
     be swallowed and a PDF missing that image written. The interrupt is remembered and raised
     again once WeasyPrint returns.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):  # a worker: its parent stops it
         yield
         return
     seen: list[int] = []
