@@ -37,7 +37,7 @@ _FORM = "one-path, 0.01 px units, grid of 3"  # what `one_path` writes: in the c
 _UNITS_PER_PX = 100  # one_path's coordinates are integers, in 0.01 px...
 _GRID = 3  # ...and multiples of 3, so WeasyPrint's quadratic-to-cubic thirds stay integers
 _SVG = "{http://www.w3.org/2000/svg}"
-_PATH_TOKEN = re.compile(r"[A-Za-z]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PATH_COMMAND = re.compile(r"([A-Za-z])([^A-Za-z]*)")
 _PATH_ARGS = {"M": 1, "L": 1, "Q": 2, "C": 3}  # points after each command ziafont writes
 
 Key = tuple[str, bool]
@@ -70,11 +70,6 @@ class Formula:
 Point = tuple[int, int]
 
 
-def _on_grid(value: str) -> int:
-    """An SVG coordinate in px as an integer number of units, on the grid."""
-    return _GRID * round(float(value) * _UNITS_PER_PX / _GRID)
-
-
 def _units(value: str) -> str:
     """An SVG length in px, exactly (to 0.001 units), in units: for the box and the bars."""
     return f"{float(value) * _UNITS_PER_PX:.3f}".rstrip("0").rstrip(".")
@@ -86,21 +81,14 @@ def _contours(d: str) -> list[tuple[Point, list[tuple[Point, ...]]]]:
     A segment that goes nowhere (ziafont starts each contour with one) is dropped, and so is a
     closing line back to the start, which Z draws anyway. ValueError for anything else.
     """
-    tokens = _PATH_TOKEN.findall(d)
     contours: list[tuple[Point, list[tuple[Point, ...]]]] = []
-    position = 0
-    while position < len(tokens):
-        command = tokens[position]
-        position += 1
-        if command == "Z":
+    scale = _UNITS_PER_PX / _GRID
+    for command, arguments in _PATH_COMMAND.findall(d):
+        if command == "Z" and not arguments.strip():
             continue
-        if command not in _PATH_ARGS:
-            raise ValueError(f"path command {command}")
-        count = 2 * _PATH_ARGS[command]
-        numbers = [_on_grid(v) for v in tokens[position:position + count]]
-        if len(numbers) != count or any(t.isalpha() for t in tokens[position:position + count]):
-            raise ValueError("path arguments")
-        position += count
+        numbers = [_GRID * round(float(v) * scale) for v in arguments.replace(",", " ").split()]
+        if len(numbers) != 2 * _PATH_ARGS.get(command, 0):
+            raise ValueError(f"path command {command}{arguments}")
         points = tuple(zip(numbers[::2], numbers[1::2], strict=True))
         if command == "M":
             contours.append((points[0], []))
