@@ -6,11 +6,14 @@ one image serves every document and font size.
 
 What WeasyPrint draws is rewritten into the cheapest form that looks the same (`one_path`): all
 the glyphs of a formula in one <path>, its bars as they were, glyph points on a grid of 0.03 px at
-20 px/em (0.0015 em, 0.005 mm in 10 pt text, a tenth of a 600 dpi printer's dot). Each SVG
+20 px/em (0.0015 em, 0.005 mm in 10 pt text, an eighth of a 600 dpi printer's dot). Each SVG
 element, and each <use> of a <symbol> above all, costs WeasyPrint more than the curves it holds
-(drawing this guide's formulas took half as long, measured); and integer coordinates that are
-multiples of 3 stay integers when WeasyPrint turns a quadratic curve into the cubic one PDF has,
-so the PDF says "9051" where it would say "30.170333" (a tenth smaller).
+(drawing this guide's formulas took less than half as long, measured); and integer coordinates
+that are multiples of 3 stay integers when WeasyPrint turns a quadratic curve into the cubic one
+PDF has, so the PDF says "9051" where it would say "30.170333" (a fifth smaller, and a fifth
+faster to draw, than the same path in ziamath's decimals). The PDF is still larger than with
+<use>: a glyph drawn in its own coordinates repeats byte for byte and compresses away, one at its
+place on the page does not (this guide's study guide: 2.7 MB instead of 2.0 MB).
 """
 
 from __future__ import annotations
