@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,9 @@ class Category(_Pickled):
     guide: str
     entries: tuple[Entry, ...]
     path: Path
+    # What it was read from: a digest of its file's path and bytes and of deckgen's code, so
+    # equal digests mean equal categories; empty for a category made otherwise.
+    digest: str = field(default="", compare=False)
 
     @property
     def label(self) -> str:
