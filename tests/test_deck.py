@@ -74,3 +74,43 @@ def test_cards_render_question_answer_and_math_for_mathjax(mini: Project, tmp_pa
 def test_guid_depends_on_the_id_only() -> None:
     assert note_guid("kv-cache") == note_guid("kv-cache")
     assert note_guid("kv-cache") != note_guid("kv-caches")
+
+
+def test_note_rows_are_the_rows_genanki_itself_writes() -> None:
+    """deckgen writes each note's row as genanki's Note.write_to_db does (without a Note object
+    per note): the same database, byte for byte, as genanki's own notes give."""
+    import itertools
+    import sqlite3
+    from typing import Any
+
+    import genanki
+
+    from deckgen.anki import _Deck, _StampedModel
+
+    class StampedNote(genanki.Note):
+        def __init__(self, mod: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.mod = mod
+
+        def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+            super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+    model = _StampedModel(1_700_000_500, model_id=MODEL_ID, name="m",
+                          fields=[{"name": name} for name in FIELDS],
+                          templates=[{"name": "Q", "qfmt": "{{Question}}", "afmt": "{{Answer}}"}])
+    rows = [(1_700_000_000 + i, f"guid{i}", [f"q{i} &lt;b&gt;", f"<p>a{i}</p>", "g", "", f"id-{i}"],
+             ["one", "two-tags"] if i % 2 else ["one"]) for i in range(40)]
+
+    def database(decks: list[genanki.Deck]) -> bytes:
+        conn = sqlite3.connect(":memory:")
+        genanki.Package(decks).write_to_db(conn.cursor(), 1_700_000_500,
+                                           itertools.count(1_700_000_500_000))
+        conn.commit()
+        return conn.serialize()
+
+    ours = [_Deck(100 + d, f"T::{d}", "desc", model) for d in range(2)]
+    theirs = [genanki.Deck(100 + d, f"T::{d}", "desc") for d in range(2)]
+    for i, (mod, guid, fields, tags) in enumerate(rows):
+        ours[i % 2].rows.append((mod, guid, fields, tags))
+        theirs[i % 2].add_note(StampedNote(mod, model=model, fields=fields, tags=tags, guid=guid))
+    assert database(ours) == database(theirs)

@@ -9,10 +9,11 @@ import itertools
 import json
 import sqlite3
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import genanki
 import jinja2
@@ -52,13 +53,16 @@ def note_guid(entry_id: str, attempt: int = 0) -> str:
     return str(genanki.guid_for(GUID_NAMESPACE, entry_id))
 
 
-def assign_guids(guide: Guide, stamps: Stamps) -> dict[str, str]:
+def assign_guids(guide: Guide, stamps: Stamps, known: Mapping[str, str] | None = None
+                 ) -> dict[str, str]:
     """Each entry's note GUID: the one its note already has, so renames keep the note.
 
     In order: the GUID the lock file recorded for the entry's own id; else the one recorded for
     the first id in its `was` list that has a record; else, with no record at all, the GUID of
     the first `was` id (the original id: list it first), or of its own id. When an entry absorbs
     several old ids, only that one's note is kept; the others' notes are left over (removed).
+    `known` may hold, by entry id, that last GUID (note_guid of the first `was` id or the id),
+    worked out before.
     """
     guids: dict[str, str] = {}
     taken: set[str] = set()
@@ -73,9 +77,11 @@ def assign_guids(guide: Guide, stamps: Stamps) -> dict[str, str]:
         if entry.id in guids:
             continue
         origin = entry.was[0] if entry.was else entry.id
+        guid = known[entry.id] if known and entry.id in known else note_guid(origin)
         attempt = 0
-        while (guid := note_guid(origin, attempt)) in taken:
+        while guid in taken:
             attempt += 1
+            guid = note_guid(origin, attempt)
         guids[entry.id] = guid
         taken.add(guid)
     return guids
@@ -125,17 +131,6 @@ class _StampedModel(genanki.Model):  # type: ignore[misc]
         return data
 
 
-class _StampedNote(genanki.Note):  # type: ignore[misc]
-    """A note (and its cards) stamped with its own modification time, not the package's."""
-
-    def __init__(self, mod: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-
 def note_fields(entry: Entry, references: jinja2.Template,
                 figures: dict[str, str] | None = None) -> list[str]:
     """The note's fields as HTML, in FIELDS order; every piece of user text escaped, figures
@@ -159,18 +154,25 @@ def question_digest(question_html: str) -> str:
     return fingerprint(question_html)[:12]
 
 
-@dataclass(frozen=True)
-class _RenderedNote:
+class _RenderedNote(NamedTuple):
+    """One entry's note as rendered, and what it was rendered from."""
+
+    entry_id: str
+    inputs: str  # a digest of everything the note is rendered from
     fields: list[str]
     tags: list[str]
     digest: str  # of the fields and tags: what the note's modification time follows
+    question: str  # question_digest of the question's HTML
+    guid: str  # the GUID of the entry's original id (note_guid), for assign_guids
 
 
 class _RenderedNotes:
     """Notes kept from earlier builds, so a rebuild renders only the entries that changed.
 
-    Kept by entry id with everything the note is rendered from; comparing those is cheaper than
-    hashing them, which matters at thousands of entries.
+    Kept by category: a category read from the same file bytes (its `digest`) showing the same
+    figures has the same notes, taken as they are with no work per entry. In a category that
+    changed, each entry's note is kept when a digest of what it is rendered from is the same.
+    The cache holds only plain values (NamedTuples of strings): they read back fast.
     """
 
     def __init__(self, guide: Guide, template: bytes) -> None:
@@ -178,25 +180,41 @@ class _RenderedNotes:
         self._slot = Slot("notes", owner)
         self._key = digest(template)  # deckgen's version and the references template
         old = self._slot.get(self._key)
-        self._old: dict[str, tuple[tuple[object, ...], _RenderedNote]] = old or {}
-        self._new: dict[str, tuple[tuple[object, ...], _RenderedNote]] = {}
+        self._old: dict[str, tuple[_RenderedNote, ...]] = old if isinstance(old, dict) else {}
+        self._new: dict[str, tuple[_RenderedNote, ...]] = {}
+        self._by_id: dict[str, _RenderedNote] | None = None
 
-    def get(self, entry: Entry, category: Category, references: jinja2.Template,
-            figures: dict[str, str]) -> _RenderedNote:
+    def get(self, category: Category, references: jinja2.Template, figures: dict[str, str]
+            ) -> tuple[_RenderedNote, ...]:
+        """The notes of the category's entries, in order."""
+        shown = sorted({(t, figures[t]) for e in category.entries if "![" in e.answer
+                        for _, t in figures_in(e.answer) if t in figures})
+        key = digest(category.digest, *(f"{t}\0{name}" for t, name in shown))
+        notes = self._old.get(key) if category.digest else None
+        if notes is None:
+            notes = tuple(self._note(e, category, references, figures) for e in category.entries)
+        if category.digest:
+            self._new[key] = notes
+        return notes
+
+    def _note(self, entry: Entry, category: Category, references: jinja2.Template,
+              figures: dict[str, str]) -> _RenderedNote:
         shown = tuple(sorted((t, figures[t]) for _, t in figures_in(entry.answer) if t in figures))
-        inputs = (entry.id, entry.question, entry.answer, entry.gist, entry.refs, entry.tags,
-                  entry.level, category.slug, shown)
-        kept = self._old.get(entry.id)
-        if kept is not None and kept[0] == inputs:
-            note = kept[1]
-        else:
-            fields = note_fields(entry, references, figures)
-            tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
-            if entry.advanced and ADVANCED_TAG not in tags:
-                tags.append(ADVANCED_TAG)
-            note = _RenderedNote(fields, tags, fingerprint(fields, tags))
-        self._new[entry.id] = (inputs, note)
-        return note
+        inputs = digest(repr((entry.id, entry.question, entry.answer, entry.gist, entry.refs,
+                              entry.tags, entry.level, entry.was[:1], category.slug, shown)))
+        if self._by_id is None:
+            self._by_id = {n.entry_id: n for notes in self._old.values() for n in notes}
+        kept = self._by_id.get(entry.id)
+        if kept is not None and kept.inputs == inputs:
+            return kept
+        fields = note_fields(entry, references, figures)
+        genanki.Note(fields=fields)._check_invalid_html_tags_in_fields()  # genanki's warning
+        tags = [category.slug, *(t for t in entry.tags if t != category.slug)]
+        if entry.advanced and ADVANCED_TAG not in tags:
+            tags.append(ADVANCED_TAG)
+        return _RenderedNote(entry.id, inputs, fields, tags, fingerprint(fields, tags),
+                             question_digest(fields[0]),
+                             note_guid(entry.was[0] if entry.was else entry.id))
 
     def save(self) -> None:
         if self._new != self._old:
@@ -218,6 +236,44 @@ def _label_before(stamps: Stamps, entry: Entry, category: Category) -> str:
     return deck_label(category)
 
 
+def _legacy_digest(note: _RenderedNote, stamps: Stamps, entry: Entry, category: Category) -> str:
+    return legacy_digest(note.fields, note.tags, _label_before(stamps, entry, category))
+
+
+# A note as the package holds it: modification time, GUID, fields, tags.
+_NoteRow = tuple[int, str, list[str], list[str]]
+
+
+class _Deck(genanki.Deck):  # type: ignore[misc]
+    """A deck whose notes are written as genanki writes a Note's, row for row, without making
+    a Note object (and its checks, done when the note was rendered) for each of thousands."""
+
+    def __init__(self, deck_id: int, name: str, description: str, model: _StampedModel) -> None:
+        super().__init__(deck_id, name, description)
+        self.model = model
+        self.rows: list[_NoteRow] = []
+
+    def write_to_db(self, cursor: Any, timestamp: float, id_gen: Any) -> None:
+        if self.rows:
+            self.add_model(self.model)  # genanki adds the model of each of the deck's notes
+        super().write_to_db(cursor, timestamp, id_gen)  # the deck and note type: no Note here
+        model = self.model
+        requirements = [(order, all if kind == "all" else any, fields)
+                        for order, kind, fields in model._req]
+        mid, sort_index, deck = model.model_id, model.sort_field_index, self.deck_id
+        note_sql = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);"
+        card_sql = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);"
+        execute = cursor.execute
+        for mod, guid, fields, tags in self.rows:
+            note_id = next(id_gen)
+            execute(note_sql, (note_id, guid, mid, mod, -1, f" {' '.join(tags)} ",
+                               "\x1f".join(fields), fields[sort_index], 0, 0, ""))
+            for order, test, required in requirements:
+                if test(fields[i] for i in required):
+                    execute(card_sql, (next(id_gen), note_id, deck, order, mod, -1, 0, 0, 0,
+                                       0, 0, 0, 0, 0, 0, 0, 0, ""))
+
+
 def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> bytes:
     """The .apkg bytes for `guide`; the same guide, templates and stamps give the same bytes."""
     looks = CardTemplates.read(templates)
@@ -237,25 +293,24 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
     references = env.get_template("anki/references.html.j2")
     rendered = _RenderedNotes(guide, Templates(templates).read_bytes("anki/references.html.j2"))
     figures = {m.name: m.anki_name for m in guide.media}
+    notes = {c.path: rendered.get(c, references, figures) for c in guide.categories}
+    rendered.save()
     root = genanki.Deck(deck_id(guide.title), guide.title, description=description)
     decks = [root]
-    guids = assign_guids(guide, stamps)
+    guids = assign_guids(guide, stamps, {n.entry_id: n.guid for ns in notes.values() for n in ns})
     stamps.title = guide.title
     for category in guide.categories:
-        name = f"{guide.title}::{deck_label(category)}"
-        deck = genanki.Deck(deck_id(name), name, description=str(escape(category.guide)))
-        for entry in category.entries:
-            note = rendered.get(entry, category, references, figures)
-            mod = stamps.mod(
-                f"{NOTE_PREFIX}{entry.id}", note.digest, now, guid=guids[entry.id],
-                deck=deck_label(category), question=question_digest(note.fields[0]),
-                legacy=partial(legacy_digest, note.fields, note.tags,
-                               _label_before(stamps, entry, category)))
-            deck.add_note(_StampedNote(mod, model=model, fields=note.fields, tags=note.tags,
-                                       guid=guids[entry.id]))
+        label = deck_label(category)
+        name = f"{guide.title}::{label}"
+        deck = _Deck(deck_id(name), name, str(escape(category.guide)), model)
+        for entry, note in zip(category.entries, notes[category.path], strict=True):
+            guid = guids[entry.id]
+            mod = stamps.mod(f"{NOTE_PREFIX}{entry.id}", note.digest, now, guid=guid, deck=label,
+                             question=note.question,
+                             legacy=partial(_legacy_digest, note, stamps, entry, category))
+            deck.rows.append((mod, guid, note.fields, note.tags))
         decks.append(deck)
     root.add_model(model)
-    rendered.save()
     media = {m.anki_name: m.path.read_bytes() for m in guide.media}
     media.update(looks.media)
     return _write_apkg(genanki.Package(decks), media)
@@ -264,7 +319,8 @@ def build_package(guide: Guide, templates: Path, stamps: Stamps, now: int) -> by
 def _write_apkg(package: genanki.Package, media: dict[str, bytes]) -> bytes:
     """The package as zip bytes: the collection, then `media` as numbered entries in name order."""
     timestamp = max(
-        [n.mod for d in package.decks for n in d.notes] + [m.mod for m in _models(package)]
+        [mod for d in package.decks if isinstance(d, _Deck) for mod, *_ in d.rows]
+        + [m.mod for m in _models(package)]
     )
     conn = sqlite3.connect(":memory:")
     try:

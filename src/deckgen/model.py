@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deckgen.media import MediaFile
 
 
+class _Pickled:
+    """Pickled as a call of the class with the fields in order: the parse cache holds thousands
+    of entries, and dataclasses' own __setstate__ for slotted classes takes twice as long."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[object, ...]]:
+        names: tuple[str, ...] = self.__slots__
+        return type(self), tuple(getattr(self, name) for name in names)
+
+
 @dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(_Pickled):
     """A paper or other source an entry's idea comes from."""
 
     title: str
@@ -21,7 +33,7 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(_Pickled):
     """One idea: a question with its answer, a one-line gist and where it comes from."""
 
     id: str
@@ -43,7 +55,7 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
-class Category:
+class Category(_Pickled):
     """One of the guide's categories, read from one source file."""
 
     number: int
@@ -52,6 +64,9 @@ class Category:
     guide: str
     entries: tuple[Entry, ...]
     path: Path
+    # What it was read from: a digest of its file's path and bytes and of deckgen's code, so
+    # equal digests mean equal categories; empty for a category made otherwise.
+    digest: str = field(default="", compare=False)
 
     @property
     def label(self) -> str:

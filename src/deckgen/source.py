@@ -413,8 +413,14 @@ def _read_entry(node: yaml.Node, reader: _Reader, index: int) -> Entry | None:
     )
 
 
+# A figure an entry shows: (entry id, field, the entry's line, alt text, target).
+_FigureUse = tuple[str, str, int | None, str, str]
+
+
 def _read_category(path: Path, number: int, slug: str, raw: bytes, reader: _Reader
-                   ) -> Category | None:
+                   ) -> tuple[Category, tuple[_FigureUse, ...]] | None:
+    """The category in one file and the figures its entries show (found here, so that the
+    parse cache keeps them: looking for them in every field of every entry takes a while)."""
     node = _parse(path, raw, reader)
     if node is None:
         return None
@@ -438,8 +444,16 @@ def _read_category(path: Path, number: int, slug: str, raw: bytes, reader: _Read
                 entries.append(entry)
     if name is None or guide is None:
         return None
-    return Category(number=number, slug=slug, name=name, guide=guide,
-                    entries=tuple(entries), path=path)
+    category = Category(number=number, slug=slug, name=name, guide=guide,
+                        entries=tuple(entries), path=path, digest=digest(str(path), raw))
+    return category, _figure_uses(category)
+
+
+def _figure_uses(category: Category) -> tuple[_FigureUse, ...]:
+    """Every figure shown in the category's entries, in the order of entries and fields."""
+    return tuple((entry.id, field_name, entry.line, alt, target)
+                 for entry in category.entries for field_name in TEXT_FIELDS
+                 for alt, target in figures_in(MATH_SPAN.sub(" ", getattr(entry, field_name))))
 
 
 @dataclass(frozen=True)
@@ -556,6 +570,7 @@ def load_guide(source: Path, files: SourceFiles | None = None) -> tuple[Guide, l
         problems.append(Problem(deck_path, "missing: the deck's title and description go here"))
 
     categories: list[Category] = []
+    figure_uses: list[tuple[Path, tuple[_FigureUse, ...]]] = []
     numbers: dict[int, Path] = {}
     for path in sorted(files.files):
         if path == deck_path:
@@ -574,9 +589,10 @@ def load_guide(source: Path, files: SourceFiles | None = None) -> tuple[Guide, l
                                     f"{numbers[number].name}"))
             continue
         numbers[number] = path
-        category = read(path, partial(_read_category, path, number, match.group(2)))
-        if category is not None:
-            categories.append(category)
+        read_category = read(path, partial(_read_category, path, number, match.group(2)))
+        if read_category is not None:
+            categories.append(read_category[0])
+            figure_uses.append((path, read_category[1]))
     if not numbers and not any(CATEGORY_FILE.match(p.file.name) for p in files.problems):
         problems.append(Problem(source, "no category files (NN-slug.yaml) in the source folder"))
     seen: dict[str, Path] = {}
@@ -600,7 +616,7 @@ def load_guide(source: Path, files: SourceFiles | None = None) -> tuple[Guide, l
                                             f"{former[old]!r}", entry.id, "was", entry.line))
                 else:
                     former[old] = entry.id
-    media, media_problems = _check_figures(source / MEDIA_DIR, categories)
+    media, media_problems = _check_figures(source / MEDIA_DIR, figure_uses)
     problems.extend(media_problems)
     if problems:
         raise SourceError(problems)
@@ -614,25 +630,22 @@ def load_guide(source: Path, files: SourceFiles | None = None) -> tuple[Guide, l
     return guide, warnings
 
 
-def _check_figures(media: Path, categories: list[Category]
+def _check_figures(media: Path, uses: list[tuple[Path, tuple[_FigureUse, ...]]]
                    ) -> tuple[list[MediaFile], list[Problem]]:
     """The media files the entries show, checked; figures anywhere but in answers are errors."""
     used: dict[str, MediaFile] = {}
     problems: list[Problem] = []
-    for category in categories:
-        for entry in category.entries:
-            for field_name in TEXT_FIELDS:
-                for alt, target in figures_in(MATH_SPAN.sub(" ", getattr(entry, field_name))):
-                    if field_name != "answer":
-                        problems.append(Problem(category.path, "figures can only be shown in the "
-                                                "answer", entry.id, field_name, entry.line))
-                        continue
-                    found, why = check_figure(alt, target, media)
-                    if found is None:
-                        problems.append(Problem(category.path, str(why), entry.id, field_name,
-                                                entry.line))
-                    else:
-                        used[found.name] = found
+    for path, file_uses in uses:
+        for entry_id, field_name, line, alt, target in file_uses:
+            if field_name != "answer":
+                problems.append(Problem(path, "figures can only be shown in the answer",
+                                        entry_id, field_name, line))
+                continue
+            found, why = check_figure(alt, target, media)
+            if found is None:
+                problems.append(Problem(path, str(why), entry_id, field_name, line))
+            else:
+                used[found.name] = found
     return sorted(used.values(), key=lambda m: m.name), problems
 
 

@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -248,7 +249,7 @@ def _parse_lines(lines: list[str], path: Path) -> tuple[dict[str, Stamp], str | 
         elif key == "title":
             title = _check_title(value, path, number)
         else:
-            stamps[key] = _stamp(key, value, path, number)
+            stamps[key] = _stamp(key, value, path, partial(int, number))
     return stamps, title
 
 
@@ -280,7 +281,9 @@ def _parse(text: str, path: Path) -> tuple[dict[str, Stamp], str | None, int]:
                         + _ADVICE.format(path=path))
     version = _check_version(data.get("version"), path, _line_of(text, "version"))
     title = _check_title(data["title"], path, _line_of(text, "title")) if "title" in data else None
-    stamps = {key: _stamp(key, value, path, _line_of(text, key))
+    # A key's line is looked up only to report it: a search per key would make reading the
+    # lock file of 10,000 notes take half a minute.
+    stamps = {key: _stamp(key, value, path, partial(_line_of, text, key))
               for key, value in data["stamps"].items()}
     return stamps, title, version
 
@@ -307,18 +310,19 @@ def _check_title(value: object, path: Path, line: int | None) -> str:
     return value
 
 
-def _stamp(key: object, value: object, path: Path, line: int | None) -> Stamp:
-    """A checked stamp: every field of the right type, the time a plausible one."""
-    where = _where(path, line)
+def _stamp(key: object, value: object, path: Path, line: Callable[[], int | None]) -> Stamp:
+    """A checked stamp: every field of the right type, the time a plausible one. `line` gives
+    the stamp's line in the file, for an error."""
     if not isinstance(key, str) or not isinstance(value, dict):
-        raise LockError(f"{where}: each stamp must be a mapping; " + _ADVICE.format(path=path))
+        raise LockError(f"{_where(path, line())}: each stamp must be a mapping; "
+                        + _ADVICE.format(path=path))
     mod = value.get("mod")
     if not isinstance(mod, int) or isinstance(mod, bool) or not 0 <= mod < _LATEST:
-        raise LockError(f"{where}: stamp {key!r}: \"mod\" must be whole seconds since 1970 "
-                        f"(0 to {_LATEST}), not {mod!r}; " + _ADVICE.format(path=path))
+        raise LockError(f"{_where(path, line())}: stamp {key!r}: \"mod\" must be whole seconds "
+                        f"since 1970 (0 to {_LATEST}), not {mod!r}; " + _ADVICE.format(path=path))
     digest = value.get("digest")
     if not isinstance(digest, str) or not digest:
-        raise LockError(f"{where}: stamp {key!r}: \"digest\" must be text; "
+        raise LockError(f"{_where(path, line())}: stamp {key!r}: \"digest\" must be text; "
                         + _ADVICE.format(path=path))
     extra: dict[str, str | None] = {}
     for name in ("guid", "deck", "question"):
@@ -326,8 +330,8 @@ def _stamp(key: object, value: object, path: Path, line: int | None) -> Stamp:
         if text is not None and (not isinstance(text, str) or not text
                                  or (name == "guid" and " " in text)):
             what = "a GUID (text without spaces)" if name == "guid" else "text"
-            raise LockError(f"{where}: stamp {key!r}: {name!r} must be {what}, not {text!r}; "
-                            + _ADVICE.format(path=path))
+            raise LockError(f"{_where(path, line())}: stamp {key!r}: {name!r} must be {what}, "
+                            f"not {text!r}; " + _ADVICE.format(path=path))
         extra[name] = text
     return Stamp(digest, mod, extra["guid"], extra["deck"], extra["question"])
 
