@@ -87,7 +87,7 @@ def test_note_rows_are_the_rows_genanki_itself_writes() -> None:
 
     from deckgen.anki import _Deck, _StampedModel
 
-    class StampedNote(genanki.Note):
+    class StampedNote(genanki.Note):  # type: ignore[misc]
         def __init__(self, mod: int, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.mod = mod

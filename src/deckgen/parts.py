@@ -173,18 +173,19 @@ def assemble(parts: Sequence[Part], folios: bytes | None) -> bytes:
     _bookmarks(out, parts, offsets, point)
     if folios is not None:
         numbers = pikepdf.open(io.BytesIO(folios))
-        for pdf_page, folio in zip(out.pages, numbers.pages, strict=True):
-            # As Page.add_overlay does, but under a fixed name (its names are random), so the
-            # same parts give the same bytes; the page and its folio have the same size.
-            form = out.copy_foreign(folio.as_form_xobject())
+        for number, (pdf_page, folio) in enumerate(zip(out.pages, numbers.pages, strict=True)):
+            # As Page.add_overlay does, but under fixed names (its names are random), so the
+            # same parts give the same bytes; one name per page, since the pages of a part
+            # share one resource dictionary. A page and its folio have the same size.
+            name = pikepdf.Name(f"/DeckgenFolio{number + 1}")
             if "/Resources" not in pdf_page.obj:
                 pdf_page.obj.Resources = pikepdf.Dictionary()
             resources = pdf_page.obj.Resources
             if "/XObject" not in resources:
                 resources.XObject = pikepdf.Dictionary()
-            resources.XObject.DeckgenFolio = form
+            resources.XObject[name] = out.copy_foreign(folio.as_form_xobject())
             pdf_page.contents_add(out.make_stream(b"q\n"), prepend=True)
-            pdf_page.contents_add(out.make_stream(b"Q\nq /DeckgenFolio Do Q\n"))
+            pdf_page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
     for key, value in parts[0].metadata:
         out.docinfo[key] = value
     for key in ("/Producer", "/CreationDate", "/ModDate"):
