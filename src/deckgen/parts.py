@@ -177,15 +177,15 @@ def assemble(parts: Sequence[Part], folios: bytes | None) -> bytes:
             # As Page.add_overlay does, but under fixed names (its names are random), so the
             # same parts give the same bytes; one name per page, since the pages of a part
             # share one resource dictionary. A page and its folio have the same size.
-            name = pikepdf.Name(f"/DeckgenFolio{number + 1}")
+            folio_name = pikepdf.Name(f"/DeckgenFolio{number + 1}")
             if "/Resources" not in pdf_page.obj:
                 pdf_page.obj.Resources = pikepdf.Dictionary()
             resources = pdf_page.obj.Resources
             if "/XObject" not in resources:
                 resources.XObject = pikepdf.Dictionary()
-            resources.XObject[name] = out.copy_foreign(folio.as_form_xobject())
+            resources.XObject[folio_name] = out.copy_foreign(folio.as_form_xobject())
             pdf_page.contents_add(out.make_stream(b"q\n"), prepend=True)
-            pdf_page.contents_add(out.make_stream(f"Q\nq {name} Do Q\n".encode()))
+            pdf_page.contents_add(out.make_stream(f"Q\nq {folio_name} Do Q\n".encode()))
     for key, value in parts[0].metadata:
         out.docinfo[key] = value
     for key in ("/Producer", "/CreationDate", "/ModDate"):
