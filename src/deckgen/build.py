@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen import __version__
 from deckgen.errors import OutputError, OutputsWritten, Problem
@@ -31,6 +32,9 @@ from deckgen.media import MEDIA_DIR
 from deckgen.resources import Templates
 from deckgen.source import SourceFiles, load_guide, read_source, unused_media
 from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_changes, recovered
+
+if TYPE_CHECKING:
+    from deckgen.documents import Workers
 
 STATE_FILE = ".deckgen-state.json"
 DOCUMENTS = ("cheatsheet", "study-guide")
@@ -200,11 +204,27 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     lock = lock_path.read_bytes() if lock_path.is_file() else b""
     digests = inputs.digests(lock)
     state = _read_state(options.out)
-    state_before = dict(state)
     stale = [t for t in TARGETS if not _current(state.get(t), digests[t], options.out)]
     if not stale:
         return BuildResult()
 
+    workers = None
+    if any(t in stale for t in DOCUMENTS):
+        from deckgen.documents import Workers
+
+        workers = Workers()  # they start while the source is read and the deck written
+    try:
+        return _build(options, say, files, inputs, lock, stale, state, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _build(options: BuildOptions, say: Progress, files: SourceFiles, inputs: Inputs, lock: bytes,
+           stale: list[str], state: dict[str, dict[str, object]], workers: Workers | None,
+           ) -> BuildResult:
+    digests = inputs.digests(lock)
+    state_before = dict(state)
     say("reading the source")
     guide, warnings = load_guide(options.source, files)
     _check_writable(options.out)
@@ -213,7 +233,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     result = BuildResult(warnings=warnings, notes=len(guide.entries))
     stamps: Stamps | None = None
     documents = None
-    if any(t in stale for t in DOCUMENTS):
+    if workers is not None:
         from deckgen.documents import Documents
         from deckgen.mathsvg import FormulaCache
         from deckgen.sheet import categories_view
@@ -223,32 +243,28 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
         documents = Documents(
             guide, categories, [t for t in DOCUMENTS if t in stale], options.templates,
             options.source / MEDIA_DIR, options.out, options.paper,
-            {name: f"{inputs.pdf[name]} {inputs.tools}" for name in DOCUMENTS}, state)
+            {name: f"{inputs.pdf[name]} {inputs.tools}" for name in DOCUMENTS}, state, workers)
         documents.start()  # the PDFs render in other processes while this one writes the deck
-    try:
-        if "deck" in stale:
-            from deckgen.anki import build_package
+    if "deck" in stale:
+        from deckgen.anki import build_package
 
-            say("writing the Anki deck")
-            stamps = _read_stamps(options, state)
-            deck_file = options.out / f"{slugify(guide.title)}.apkg"
-            outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
-            made["deck"] = [deck_file]
-            result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
-                                    if k.startswith("note:")]
-            result.changes = deck_changes(stamps)
-            result.notices = _lock_notices(stamps, len(result.changed_notes))
-            if stamps.changed():
-                _check_writable(options.source)  # still before the PDFs are written
-                outputs[stamps.path] = stamps.serialize()
-        if documents is not None:
-            say(documents.waiting())
-            rendered = documents.finish()
-            outputs.update(rendered.outputs)
-            result.laid_out = rendered.laid_out
-    finally:
-        if documents is not None:
-            documents.close()
+        say("writing the Anki deck")
+        stamps = _read_stamps(options, state)
+        deck_file = options.out / f"{slugify(guide.title)}.apkg"
+        outputs[deck_file] = build_package(guide, options.templates, stamps, build_time())
+        made["deck"] = [deck_file]
+        result.changed_notes = [k.removeprefix("note:") for k in stamps.keys_changed()
+                                if k.startswith("note:")]
+        result.changes = deck_changes(stamps)
+        result.notices = _lock_notices(stamps, len(result.changed_notes))
+        if stamps.changed():
+            _check_writable(options.source)  # still before the PDFs are written
+            outputs[stamps.path] = stamps.serialize()
+    if documents is not None:
+        say(documents.waiting())
+        rendered = documents.finish()
+        outputs.update(rendered.outputs)
+        result.laid_out = rendered.laid_out
 
     if stamps is not None and stamps.changed():
         digests = inputs.digests(outputs[stamps.path])

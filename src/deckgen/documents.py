@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,10 @@ def process_context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def workers(tasks: int) -> int:
-    """How many processes `tasks` renders are worth: one per core, at most one per task."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, tasks))
+def cores() -> int:
+    """The cores this process may run on."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, count or 1)
 
 
 def _worker_started() -> None:
@@ -56,16 +56,38 @@ def _worker_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class _Inline(Executor):
-    """Runs each task at once, in this process: for one render a pool costs more than it saves."""
+def _ready() -> None:
+    """A task that only makes the pool start a worker (importing WeasyPrint) ahead of the work."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller by result(), as a pool would
-            future.set_exception(exc)
+
+class Workers:
+    """The processes that render PDFs, one per core, started before the build reads the source,
+    so that importing WeasyPrint (most of a second) overlaps reading it and writing the deck; the
+    build's own process never imports WeasyPrint."""
+
+    def __init__(self) -> None:
+        context = process_context()
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["deckgen._worker"])
+        self.count = cores()
+        self._pool = ProcessPoolExecutor(self.count, mp_context=context,
+                                         initializer=_worker_started)
+        self._futures: list[Future[Any]] = [self._pool.submit(_ready)]
+        self.used = False
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
+        self.used = True
+        future = self._pool.submit(fn, *args)
+        self._futures.append(future)
         return future
+
+    def close(self) -> None:
+        """Stop the processes: at once if they were never used or a render is still running (the
+        build failed, or was interrupted), else once they are idle."""
+        if not self.used or any(not future.done() for future in self._futures):
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Documents:
@@ -78,7 +100,8 @@ class Documents:
 
     def __init__(self, guide: Guide, categories: list[SheetCategory], names: Iterable[str],
                  templates: Path, media: Path, out: Path, paper: str,
-                 digests: dict[str, str], state: dict[str, dict[str, object]]) -> None:
+                 digests: dict[str, str], state: dict[str, dict[str, object]],
+                 workers: Workers) -> None:
         self.guide, self.categories, self.templates = guide, categories, templates
         self.media, self.out, self.paper, self.state = media, out, paper, state
         self.names = list(names)
@@ -93,7 +116,7 @@ class Documents:
         self._last: tuple[str, ...] = stored[0]
         self._cache: dict[str, Part] = stored[1]
         self._pending: dict[str, Future[Part]] = {}
-        self._executor: Executor | None = None
+        self._workers = workers
         self._html: dict[str, str] = {}
         self._keys: dict[str, list[str]] = {}
 
@@ -154,18 +177,9 @@ class Documents:
     # -- rendering ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Plan, and hand the renders to worker processes (or, for one, to this process)."""
-        tasks = self.plan()
-        if len(tasks) > 1 and workers(len(tasks)) > 1:
-            context = process_context()
-            if context.get_start_method() == "forkserver":
-                context.set_forkserver_preload(["deckgen.parts", "weasyprint"])
-            self._executor = ProcessPoolExecutor(workers(len(tasks)), mp_context=context,
-                                                 initializer=_worker_started)
-        else:
-            self._executor = _Inline()
-        for key, html in tasks:
-            self._pending[key] = self._executor.submit(*self._render(key, html))
+        """Plan, and hand the renders to the worker processes."""
+        for key, html in self.plan():
+            self._pending[key] = self._workers.submit(*self._render(key, html))
 
     def _render(self, key: str, html: str) -> tuple[Any, ...]:
         name = "cheatsheet" if key in self._keys.get("cheatsheet", ()) else "study-guide"
@@ -179,21 +193,8 @@ class Documents:
 
     def waiting(self) -> str:
         """What the build waits for, for its progress line."""
-        processes = getattr(self._executor, "_max_workers", 1)
-        return (f"rendering {len(self._pending)} PDF part(s) on {processes} core(s)"
+        return (f"rendering {len(self._pending)} PDF part(s) on {self._workers.count} core(s)"
                 if self._pending else "assembling the PDFs")
-
-    def close(self) -> None:
-        """Stop the worker processes: at once if a render is still running (the build failed or
-        was interrupted), else once they are idle."""
-        executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        running = any(not future.done() for future in self._pending.values())
-        if running and isinstance(executor, ProcessPoolExecutor):
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
 
     def finish(self) -> Rendered:
         """Wait for the renders and make the documents."""
@@ -220,7 +221,6 @@ class Documents:
         keys = self._keys["study-guide"]
         parts = [self._part(k) for k in keys]
         pages = self._previous_pages()
-        inline = _Inline()
         for _ in range(_ROUNDS):  # the contents page learns where each part starts
             numbers = {**page_numbers(parts), "total": sum(p.pages for p in parts)}
             if numbers == pages:
@@ -231,7 +231,7 @@ class Documents:
             for key, part in zip(keys, split(html), strict=True):
                 if key not in self._cache:
                     fresh.add(key)
-                    self._cache[key] = inline.submit(*self._render(key, part)).result()
+                    self._cache[key] = self._workers.submit(*self._render(key, part)).result()
             parts = [self._cache[k] for k in keys]
         self._keys["study-guide"] = keys
         folios: Part | None = None
@@ -240,8 +240,8 @@ class Documents:
                 sizes=folio_sizes(parts), paper=PAPERS[self.paper])
             folios_key = self._key("study-guide", folios_html)
             if folios_key not in self._cache:
-                self._cache[folios_key] = inline.submit(*self._render(folios_key,
-                                                                      folios_html)).result()
+                self._cache[folios_key] = self._workers.submit(
+                    *self._render(folios_key, folios_html)).result()
             folios = self._cache[folios_key]
             keys = [*keys, folios_key]
             self._keys["folios"] = [folios_key]

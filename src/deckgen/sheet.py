@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from markupsafe import Markup
 
+from deckgen.cache import Slot, digest
 from deckgen.errors import Problem, SourceError
 from deckgen.mathsvg import FormulaCache, MathError
 from deckgen.mathtext import text_formula
@@ -84,10 +86,12 @@ def _item(category: Category, entry: Entry, formulas: FormulaCache,
     )
 
 
-def formulas_in(guide: Guide) -> set[tuple[str, bool]]:
-    """Every formula the printed documents show as an image."""
+def formulas_in(guide: Guide, categories: Iterable[Category] | None = None,
+                ) -> set[tuple[str, bool]]:
+    """Every formula the printed documents show as an image (of `categories`, by default all)."""
     found = set()
-    for entry in guide.entries:
+    chosen = guide.categories if categories is None else categories
+    for entry in (e for c in chosen for e in c.entries):
         for text in (entry.term, entry.question, entry.answer, entry.gist):
             for match in MATH_SPAN.finditer(text):
                 display = match.group(2) is not None
@@ -99,13 +103,28 @@ def formulas_in(guide: Guide) -> set[tuple[str, bool]]:
 
 def categories_view(guide: Guide, formulas: FormulaCache,
                     progress: Callable[[str], None] | None = None) -> list[SheetCategory]:
-    """The view of every category for the templates; all formula problems raised together."""
-    formulas.prepare(formulas_in(guide), progress)
+    """The view of every category for the templates; all formula problems raised together.
+
+    A category read from the same file bytes, showing the same figures, is taken from deckgen's
+    cache (its Markdown and formulas rendered by an earlier build).
+    """
     # Figures are read by the PDF renderer from source/media/ itself, through its locked fetcher.
     figures = {m.name: m.path.resolve().as_uri() for m in guide.media}
+    shown = repr(sorted((m.name, figures[m.name], m.digest) for m in guide.media))
+    owner = str(guide.categories[0].path.parent.resolve()) if guide.categories else ""
+    slot = Slot("sheet", owner)
+    stored = slot.get(digest("sheet")) if owner else None
+    cached: dict[str, SheetCategory] = stored if isinstance(stored, dict) else {}
+    keys = [digest(c.digest, str(index), shown, version("ziamath")) if c.digest else ""
+            for index, c in enumerate(guide.categories)]
+    missing = [c for c, key in zip(guide.categories, keys, strict=True) if key not in cached]
+    formulas.prepare(formulas_in(guide, missing), progress)
     problems: list[Problem] = []
     result = []
-    for index, category in enumerate(guide.categories):
+    for index, (category, key) in enumerate(zip(guide.categories, keys, strict=True)):
+        if key in cached:
+            result.append(cached[key])
+            continue
         items = []
         for entry in category.entries:
             try:
@@ -119,6 +138,8 @@ def categories_view(guide: Guide, formulas: FormulaCache,
         ))
     if problems:
         raise SourceError(problems)
+    if owner and missing:
+        slot.put(digest("sheet"), {k: v for k, v in zip(keys, result, strict=True) if k})
     return result
 
 
