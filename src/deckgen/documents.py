@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -72,8 +73,12 @@ class Workers:
         self.count = cores()
         self._pool = ProcessPoolExecutor(self.count, mp_context=context,
                                          initializer=_worker_started)
-        self._futures: list[Future[Any]] = [self._pool.submit(_ready)]
+        self._futures: list[Future[Any]] = []
         self.used = False
+        # Starting the first worker waits for the server to import WeasyPrint: not on this thread.
+        self._starting = threading.Thread(target=lambda: self._futures.append(
+            self._pool.submit(_ready)), daemon=True)
+        self._starting.start()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future[Any]:
         self.used = True
@@ -84,6 +89,7 @@ class Workers:
     def close(self) -> None:
         """Stop the processes: at once if they were never used or a render is still running (the
         build failed, or was interrupted), else once they are idle."""
+        self._starting.join()
         if not self.used or any(not future.done() for future in self._futures):
             for process in list(getattr(self._pool, "_processes", {}).values()):
                 process.terminate()
