@@ -81,13 +81,13 @@ def _interrupts_kept() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def html_to_pdf(html: str, templates: Path, *media: Path) -> tuple[bytes, list[str]]:
-    """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
+def render_html(html: str, templates: Path, *media: Path) -> tuple[Any, list[str]]:
+    """WeasyPrint's laid-out Document for `html` (pages and boxes, to measure or to write), and
+    the URLs it referred to that were refused (never fetched).
 
     Relative URLs name template files (`pdf/fonts/...`); only data: URLs and the effective
     template files (the project's `templates` folder over deckgen's defaults) and files inside
     `media` (source/media/, the figures) are read.
-    SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
     """
     import weasyprint  # heavy: half a second or more
 
@@ -100,8 +100,30 @@ def html_to_pdf(html: str, templates: Path, *media: Path) -> tuple[bytes, list[s
             document = weasyprint.HTML(
                 string=html, base_url=root.as_uri() + "/",
                 url_fetcher=_locked_fetcher(Templates(templates), root, media, refused),
-            )
-            pdf: bytes = document.write_pdf(presentational_hints=False)
+            ).render(presentational_hints=False)
     except OSError as exc:
         raise OutputError(f"cannot render the PDF: {exc}") from None
-    return pdf, refused
+    return document, refused
+
+
+def document_pdf(document: Any) -> bytes:
+    """The PDF of a Document from render_html.
+
+    SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
+    """
+    try:
+        with _interrupts_kept():
+            pdf: bytes = document.write_pdf()
+    except OSError as exc:
+        raise OutputError(f"cannot render the PDF: {exc}") from None
+    return pdf
+
+
+def html_to_pdf(html: str, templates: Path, *media: Path) -> tuple[bytes, list[str]]:
+    """The PDF for `html`, and the URLs it referred to that were refused (never fetched).
+
+    What is read is what render_html reads; SOURCE_DATE_EPOCH, where set, fixes the PDF's dates
+    so the same HTML gives the same bytes.
+    """
+    document, refused = render_html(html, templates, *media)
+    return document_pdf(document), refused
