@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen import __version__
 from deckgen.errors import OutputError, OutputsWritten, Problem
@@ -32,8 +33,11 @@ from deckgen.resources import Templates
 from deckgen.source import SourceFiles, load_guide, read_source, unused_media
 from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_changes, recovered
 
+if TYPE_CHECKING:
+    from deckgen.flashcards import FlashcardsReport, Selection
+
 STATE_FILE = ".deckgen-state.json"
-DOCUMENTS = ("cheatsheet", "study-guide")
+DOCUMENTS = ("cheatsheet", "study-guide", "flashcards")
 TARGETS = ("deck", *DOCUMENTS)
 _RENDERERS = ("genanki", "jinja2", "markdown-it-py", "pyyaml", "weasyprint", "ziamath")
 
@@ -46,13 +50,25 @@ class BuildOptions:
     """Where to read from and write to, and how the sheet is printed.
 
     `templates` holds the project's own templates, each overriding deckgen's default of the same
-    name; where it does not exist, the defaults are used throughout.
+    name; where it does not exist, the defaults are used throughout. `selection` chooses the
+    entries the printed documents show (the deck always holds every entry); `flip` is the
+    flashcards' duplex edge ("long" or "short").
     """
 
     source: Path = Path("source")
     out: Path = Path("build")
     templates: Path = Path("templates")
     paper: str = "a4"
+    selection: Selection | None = None
+    flip: str = "long"
+
+    def printing(self, document: str) -> str:
+        """The options a document is built with beyond the paper, as text for its digest."""
+        selection = self.selection
+        chosen = "" if selection is None else selection.key(level=document != "cheatsheet")
+        if document == "flashcards":
+            chosen = f"{chosen} flip={self.flip}".strip()
+        return chosen
 
 
 @dataclass
@@ -65,6 +81,7 @@ class BuildResult:
     notes: int = 0
     changed_notes: list[str] = field(default_factory=list)
     changes: DeckChanges | None = None  # what a file import cannot apply (see `deckgen sync`)
+    flashcards: FlashcardsReport | None = None  # sheets and shortened backs, when rebuilt
     notices: list[str] = field(default_factory=list)  # what happened to the lock file
 
     @property
@@ -123,6 +140,7 @@ class Inputs:
     pdf: dict[str, str]
     tools: str
     paper: str
+    printing: dict[str, str] = field(default_factory=dict)  # each document's other options
 
     @classmethod
     def read(cls, options: BuildOptions, files: SourceFiles) -> Inputs:
@@ -143,7 +161,8 @@ class Inputs:
         figures = [p for p in _files(media)
                    if p.parent == media and p.suffix.lower() in MEDIA_KINDS]
         source = files.digest() + _digest_files(figures, options.source)
-        return cls(source, anki, pdf, tools, options.paper)
+        printing = {name: options.printing(name) for name in DOCUMENTS}
+        return cls(source, anki, pdf, tools, options.paper, printing)
 
     def digests(self, lock: bytes) -> dict[str, str]:
         """A digest of everything each target is built from, given the lock file's bytes."""
@@ -151,6 +170,8 @@ class Inputs:
         digests = {"deck": _file_digest(deck.encode())}
         for name in DOCUMENTS:
             inputs = f"{name} {self.source} {self.pdf[name]} {self.tools} paper={self.paper}"
+            if self.printing.get(name):
+                inputs += f" {self.printing[name]}"
             digests[name] = _file_digest(inputs.encode())
         return digests
 
@@ -206,6 +227,8 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
 
     say("reading the source")
     guide, warnings = load_guide(options.source, files)
+    if options.selection:
+        options.selection.check(guide)
     _check_writable(options.out)
     outputs: dict[Path, bytes] = {}
     made: dict[str, list[Path]] = {}
@@ -236,9 +259,18 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
             categories = categories_view(guide, formulas, progress=say)
         renderers = {"cheatsheet": cheatsheet_html, "study-guide": study_guide_html}
         for name in documents:
-            html = renderers[name](guide, categories, options.templates, options.paper)
-            say(f"rendering {name}.pdf")
-            pdf, _ = html_to_pdf(html, options.templates, options.source / MEDIA_DIR)
+            shown = categories if options.selection is None else options.selection.apply(
+                guide, categories, level=name != "cheatsheet")
+            if name == "flashcards":
+                from deckgen.flashcards import flashcards_pdf
+
+                html, pdf, result.flashcards = flashcards_pdf(
+                    guide, shown, options.templates, options.paper, options.selection,
+                    options.flip, say)
+            else:
+                html = renderers[name](guide, shown, options.templates, options.paper)
+                say(f"rendering {name}.pdf")
+                pdf, _ = html_to_pdf(html, options.templates, options.source / MEDIA_DIR)
             made[name] = [options.out / f"{name}.html", options.out / f"{name}.pdf"]
             outputs[made[name][0]] = html.encode("utf-8")
             outputs[made[name][1]] = pdf
@@ -316,19 +348,25 @@ def _lock_notices(stamps: Stamps, changed: int) -> list[str]:
 def check(options: BuildOptions) -> tuple[int, list[Problem]]:
     """Validate the source as a build would (formulas included) and lint it; write nothing.
 
-    Returns the number of entries and the warnings; raises SourceError on errors.
+    Returns the number of entries and the warnings; raises SourceError on errors. The warnings
+    include the flashcards that must be shortened to fit on `options.paper`: the cards are laid
+    out as the build lays them out, so the answer is the build's (a card the build or an earlier
+    check measured is not laid out again).
     """
+    from deckgen.flashcards import shortened_cards
     from deckgen.lint import lint
     from deckgen.mathsvg import FormulaCache
     from deckgen.sheet import categories_view
 
     guide, _ = load_guide(options.source)
     with FormulaCache() as formulas:
-        categories_view(guide, formulas)
+        categories = categories_view(guide, formulas)
+    cards = shortened_cards(guide, categories, options.templates, options.paper)
     unused = [Problem(path, f"no entry shows this figure: show it in an answer with "
                       f"![alt text]({path.name}), or delete the file")
               for path in unused_media(options.source, guide)]
-    return len(guide.entries), lint(guide, Stamps.read(options.source / LOCK_FILE)) + unused
+    return (len(guide.entries),
+            lint(guide, Stamps.read(options.source / LOCK_FILE)) + cards + unused)
 
 
 @contextmanager
