@@ -272,7 +272,8 @@ class FlashcardsReport:
     def lines(self) -> list[str]:
         """The report printed after a build."""
         paper = "A4" if self.paper == "a4" else "Letter"
-        lines = [f"flashcards: {self.cards} cards ({self.selection}) on {self.sheets} sheets of "
+        sheets = "1 sheet" if self.sheets == 1 else f"{self.sheets} sheets"
+        lines = [f"flashcards: {self.cards} cards ({self.selection}) on {sheets} of "
                  f"{paper} ({self.pages} pages, duplex, flip on the {self.flip} edge); "
                  f"{len(self.shortened)} back(s) shortened"
                  + (" (deckgen check names them)" if self.shortened else "")]
@@ -339,7 +340,8 @@ def answer_cuts(text: str) -> list[int]:
             for begin, finish, display in spans:
                 if display and start <= begin < end:
                     cuts.update((begin, finish))
-    found = sorted({original(c) for c in cuts})
+    # Offsets that leave the same text (a sentence's end and its paragraph's) count once.
+    found = sorted({len(text[:original(c)].rstrip()) for c in cuts})
     return [c for c in found if 0 < c < len(text.rstrip()) and text[:c].strip()]
 
 
@@ -554,7 +556,9 @@ def guide_media(guide: Guide) -> Path:
     return guide.categories[0].path.parent / MEDIA_DIR if guide.categories else Path(MEDIA_DIR)
 
 
-def _shortened(cards: list[_Card], chosen: dict[int, tuple[int, int]]) -> list[Problem]:
+def _shortened(cards: list[_Card], chosen: dict[int, tuple[int, int]],
+               paper: str) -> list[Problem]:
+    on = "A4" if paper == "a4" else "Letter"
     problems = []
     for card in cards:
         front, back = chosen[card.index]
@@ -564,12 +568,13 @@ def _shortened(cards: list[_Card], chosen: dict[int, tuple[int, int]]) -> list[P
             what = ("even the gist is too long for the card: it is cut too" if gist is not None
                     else "the answer is cut after its first part(s)" if answer
                     else "only the gist fits: the answer is left to the study guide")
-            problems.append(Problem(card.source.path, f"flashcard back shortened ({what}); "
-                                    "shorten the answer to print it whole", entry.id,
+            problems.append(Problem(card.source.path, f"flashcard back shortened on {on} "
+                                    f"({what}); shorten the answer to print it whole", entry.id,
                                     "answer" if gist is None else "gist", entry.line))
         if front:
-            problems.append(Problem(card.source.path, "flashcard front shortened: the question "
-                                    "is too long for the card", entry.id, "question", entry.line))
+            problems.append(Problem(card.source.path, f"flashcard front shortened on {on}: the "
+                                    "question is too long for the card", entry.id, "question",
+                                    entry.line))
     return problems
 
 
@@ -579,7 +584,7 @@ def shortened_cards(guide: Guide, categories: list[SheetCategory], templates: Pa
     about. Measured as the build measures (and kept in the cache the build reads)."""
     cards, chosen, faces = fit(guide, categories, templates, paper, progress)
     faces.close()
-    return _shortened(cards, chosen)
+    return _shortened(cards, chosen, paper)
 
 
 def flashcards_pdf(guide: Guide, categories: list[SheetCategory], templates: Path, paper: str,
@@ -616,7 +621,7 @@ def flashcards_pdf(guide: Guide, categories: list[SheetCategory], templates: Pat
     document, _ = render_html(html, templates, guide_media(guide))
     _, over = overflowing(document)
     report = FlashcardsReport(paper=paper, flip=flip, cards=len(cards), sheets=len(sheets),
-                              shortened=_shortened(cards, chosen))
+                              shortened=_shortened(cards, chosen, paper))
     # Measured to fit, so the printed layout agrees, except for a side that no shortening fits
     # (one unbreakable word): it is clipped at the card's edge, and said so.
     for card in cards:
