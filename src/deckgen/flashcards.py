@@ -377,6 +377,19 @@ def _cards(guide: Guide, categories: list[SheetCategory]) -> list[_Card]:
     return cards
 
 
+_BEFORE_DISPLAY = re.compile(r'\s+(?=<img class="math display")')
+
+
+def _tight(answer: Markup) -> Markup:
+    """The answer without the space before a display formula (a block: the space shows nothing).
+
+    WeasyPrint 70 breaks a line after its first word when the text before a block image fits
+    the line but for that trailing space ("The / exponential of ..."). The tag is deckgen's own
+    (user text arrives escaped), and the Anki cards and study guide are left as they are.
+    """
+    return Markup(_BEFORE_DISPLAY.sub("", str(answer)))
+
+
 class _Faces:
     """Renders a card's sides at a given shortening, formulas and figures as on paper."""
 
@@ -413,7 +426,8 @@ class _Faces:
             gist_text, self._field(card, "gist"))
         answer = card.item.answer if answer_text is None else markdown_html(
             answer_text, self._field(card, "answer"), self._figures)
-        return replace(self._base(card, f"b{card.index}"), gist=gist, answer=answer, cut=cut)
+        return replace(self._base(card, f"b{card.index}"), gist=gist, answer=_tight(answer),
+                       cut=cut)
 
 
 # -- measuring --------------------------------------------------------------------------------
