@@ -215,10 +215,12 @@ def test_short_edge_flipping_turns_the_back_page_half_a_turn(mini: Project) -> N
 
 def test_a_back_too_long_is_cut_after_a_sentence_and_check_says_so(mini: Project) -> None:
     alpha = mini.source / "01-alpha.yaml"
+    long_question = "What is ReLU, " + " ".join(["and why"] * 200) + "?"
     alpha.write_text(alpha.read_text().replace(
-        "answer: The open interval from -1 to 1.", f"answer: >-\n      {LONG_ANSWER}"))
+        "answer: The open interval from -1 to 1.", f"answer: >-\n      {LONG_ANSWER}"
+    ).replace("question: What is ReLU?", f"question: {long_question}"))
     result = run(mini)
-    assert "1 back(s) shortened" in result.stdout
+    assert "1 back(s) shortened, 1 front(s) shortened" in result.stdout
     sheets = open_sheets(mini)
     guide, _ = load_guide(mini.source)
     tanh = next(e for e in guide.entries if e.id == "tanh")
@@ -234,8 +236,14 @@ def test_a_back_too_long_is_cut_after_a_sentence_and_check_says_so(mini: Project
     check = CliRunner().invoke(main, ["check", "--source", str(mini.source),
                                       "--templates", str(mini.templates)])
     assert check.exit_code == 0
-    assert (f"warning: {alpha}:22: entry 'tanh': field 'answer': flashcard back shortened"
+    assert (f"warning: {alpha}:22: entry 'tanh': field 'answer': flashcard back shortened on A4"
             in check.stdout), check.stdout
+    # A question too long for the front (far over any limit) is cut between words, said so.
+    assert (f"warning: {alpha}:17: entry 'relu': field 'question': flashcard front shortened"
+            in check.stdout), check.stdout
+    relu = open_sheets(mini).texts[0]
+    (front,) = find(relu, [squash("What is ReLU, and why"), squash("relu")])
+    assert squash("The whole question is in the study guide") in relu[front]
 
 
 def notes_in(deck: Path) -> int:
@@ -333,6 +341,7 @@ def test_user_text_is_shown_as_typed_and_nothing_is_fetched(tmp_path: Path) -> N
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "<img src=x onerror=alert(4)> stays text." in text
     assert report.sheets == 1 and report.cards == len(guide.entries)
+    assert report.refused == []
 
 
 # -- where an answer may be cut ----------------------------------------------------------------

@@ -264,10 +264,15 @@ class FlashcardsReport:
     shortened: list[Problem] = field(default_factory=list)
     selection: str = "every entry"
     anki_search: str | None = None
+    refused: list[str] = field(default_factory=list)  # URLs the locked fetcher did not fetch
 
     @property
     def pages(self) -> int:
         return 2 * self.sheets
+
+    @property
+    def backs_shortened(self) -> int:
+        return sum(p.field != "question" for p in self.shortened)
 
     def lines(self) -> list[str]:
         """The report printed after a build."""
@@ -275,7 +280,9 @@ class FlashcardsReport:
         sheets = "1 sheet" if self.sheets == 1 else f"{self.sheets} sheets"
         lines = [f"flashcards: {self.cards} cards ({self.selection}) on {sheets} of "
                  f"{paper} ({self.pages} pages, duplex, flip on the {self.flip} edge); "
-                 f"{len(self.shortened)} back(s) shortened"
+                 f"{self.backs_shortened} back(s) shortened"
+                 + (f", {len(self.shortened) - self.backs_shortened} front(s) shortened"
+                    if len(self.shortened) > self.backs_shortened else "")
                  + (" (deckgen check names them)" if self.shortened else "")]
         if self.anki_search is not None:
             lines.append(f"  in Anki the same cards are the search (or filtered deck) "
@@ -632,10 +639,10 @@ def flashcards_pdf(guide: Guide, categories: list[SheetCategory], templates: Pat
         progress("rendering flashcards.pdf")
     html = _html(guide, templates, shape, mode="print", sheets=sheets, marks=marks,
                  flip=flip, total=len(sheets))
-    document, _ = render_html(html, templates, guide_media(guide))
+    document, refused = render_html(html, templates, guide_media(guide))
     _, over = overflowing(document)
     report = FlashcardsReport(paper=paper, flip=flip, cards=len(cards), sheets=len(sheets),
-                              shortened=_shortened(cards, chosen, paper))
+                              shortened=_shortened(cards, chosen, paper), refused=refused)
     # Measured to fit, so the printed layout agrees, except for a side that no shortening fits
     # (one unbreakable word): it is clipped at the card's edge, and said so.
     for card in cards:
