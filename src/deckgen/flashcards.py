@@ -51,6 +51,7 @@ _PAGES_MM = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 _PAGE_CSS = {"a4": "A4 portrait", "letter": "letter portrait"}
 _MARGIN_MM = 9.0  # every side: printers leave 4-5 mm unprinted; the cut marks live here
 _SLACK_PX = 0.5  # how far (in CSS px, 1/96 in) a box may pass its card's edge: rounding
+_STYLES_KEPT = 4  # card styles whose measurements the cache keeps
 _TEMPLATE = "pdf/flashcards.html.j2"
 _STYLES = ("pdf/flashcards.html.j2", "pdf/flashcards.css", "pdf/fonts.css")
 
@@ -522,9 +523,13 @@ def fit(guide: Guide, categories: list[SheetCategory], templates: Path, paper: s
     shape = geometry(paper)
     cards = _cards(guide, categories)
     faces = _Faces(guide)
+    # One cached value per paper: for each of the last few card styles (a project's own
+    # flashcards.css, the default), each card's decision.
     slot = Slot("flashcards", f"fit-{paper}")
-    cache_key = _fit_key(templates, shape)
-    known: dict[str, tuple[int, int]] = slot.get(cache_key) or {}
+    slot_key = digest("flashcards-fit")
+    styles: dict[str, dict[str, tuple[int, int]]] = slot.get(slot_key) or {}
+    style = _fit_key(templates, shape)
+    known = styles.pop(style, {})
     keys = {card.index: _card_key(guide, card) for card in cards}
     chosen: dict[int, tuple[int, int]] = {}
     todo = []
@@ -566,7 +571,8 @@ def fit(guide: Guide, categories: list[SheetCategory], templates: Path, paper: s
             known[keys[card.index]] = decision
         if len(known) > 50_000:  # stale cards of older sources: start again from this build's
             known = {keys[c.index]: chosen[c.index] for c in cards}
-        slot.put(cache_key, known)
+        styles[style] = known  # the most recent last
+        slot.put(slot_key, dict(list(styles.items())[-_STYLES_KEPT:]))
     return cards, chosen, faces
 
 
@@ -634,6 +640,8 @@ def flashcards_pdf(guide: Guide, categories: list[SheetCategory], templates: Pat
             x, y = shape.cell(back_row, back_column)
             back_slots.append({"x": x, "y": y, "turned": turned, "face": backs[at]})
         sheets.append((front_slots, back_slots))
+    if not sheets:  # nothing selected: still a sheet, front and back, so the pages stay paired
+        sheets.append(([], []))
     marks = _cut_marks(shape)
     if progress is not None:
         progress("rendering flashcards.pdf")
