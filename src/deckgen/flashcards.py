@@ -386,16 +386,23 @@ def _cards(guide: Guide, categories: list[SheetCategory]) -> list[_Card]:
 
 
 _BEFORE_DISPLAY = re.compile(r'\s+(?=<img class="math display")')
+_FIGURE = re.compile(r'<img class="figure" src="[^"]*" alt="([^"]*)">')
 
 
-def _tight(answer: Markup) -> Markup:
-    """The answer without the space before a display formula (a block: the space shows nothing).
+def _for_card(answer: Markup) -> Markup:
+    """The answer as a card's back prints it.
 
-    WeasyPrint 70 breaks a line after its first word when the text before a block image fits
-    the line but for that trailing space ("The / exponential of ..."). The tag is deckgen's own
-    (user text arrives escaped), and the Anki cards and study guide are left as they are.
+    A figure becomes a line naming it ("Figure, in the study guide: <alt text>"): scaled to a
+    card (at most ~25 mm high) the labels of this guide's figures came out 1.6-2.5 pt, too small
+    to read, and the figure took the room of several lines of the answer. And the space before
+    a display formula goes (a block: the space shows nothing): WeasyPrint 70 breaks a line
+    after its first word when the text before a block image fits the line but for that
+    trailing space ("The / exponential of ..."). Both tags are deckgen's own (user text arrives
+    escaped, so it cannot spell them); the Anki cards and the study guide are left as they are.
     """
-    return Markup(_BEFORE_DISPLAY.sub("", str(answer)))
+    text = _FIGURE.sub(r'<span class="figure-note">Figure, in the study guide: \1</span>',
+                       str(answer))
+    return Markup(_BEFORE_DISPLAY.sub("", text))
 
 
 class _Faces:
@@ -434,7 +441,7 @@ class _Faces:
             gist_text, self._field(card, "gist"))
         answer = card.item.answer if answer_text is None else markdown_html(
             answer_text, self._field(card, "answer"), self._figures)
-        return replace(self._base(card, f"b{card.index}"), gist=gist, answer=_tight(answer),
+        return replace(self._base(card, f"b{card.index}"), gist=gist, answer=_for_card(answer),
                        cut=cut)
 
 
