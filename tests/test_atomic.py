@@ -74,8 +74,8 @@ def test_first_build_into_a_new_folder_writes_everything(mini: Project) -> None:
     result = mini.build()
     assert result.exit_code == 0
     assert sorted(mini.outputs()) == [
-        ".deckgen-state.json", "cheatsheet.html", "cheatsheet.pdf", "mini-deck.apkg",
-        "study-guide.html", "study-guide.pdf",
+        ".deckgen-state.json", "cheatsheet.html", "cheatsheet.pdf", "flashcards.html",
+        "flashcards.pdf", "mini-deck.apkg", "study-guide.html", "study-guide.pdf",
     ]
     assert no_leftovers(mini)
 

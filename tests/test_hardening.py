@@ -66,12 +66,12 @@ def test_an_edit_made_while_a_build_runs_is_built_next_time(
         mini: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     beta = mini.source / "02-beta.yaml"
     edit_after_reading(monkeypatch, beta, "lower is better", "lower wins")
-    assert build(options(mini)).rebuilt == ["deck", "cheatsheet", "study-guide"]
+    assert build(options(mini)).rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
     assert "lower wins" in beta.read_text()
     assert "lower wins" not in (mini.out / "study-guide.html").read_text()
 
     result = build(options(mini))
-    assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
+    assert result.rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
     assert result.changed_notes == ["perplexity"]
     assert "lower wins" in (mini.out / "study-guide.html").read_text()
     assert build(options(mini)).up_to_date

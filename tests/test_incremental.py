@@ -33,8 +33,9 @@ def edit(path: Path, old: str, new: str) -> None:
 @pytest.fixture
 def fresh(mini: Project) -> Project:
     result = run(mini)
-    assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
-    assert result.laid_out == {"cheatsheet": (1, 1), "study-guide": (PARTS, PARTS)}
+    assert result.rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
+    assert result.laid_out == {"cheatsheet": (1, 1), "study-guide": (PARTS, PARTS),
+                               "flashcards": (1, 1)}
     return mini
 
 
@@ -79,8 +80,8 @@ def test_an_incremental_study_guide_equals_one_rendered_from_scratch(
          "answer: Modified n-gram precision against references, with a brevity penalty.",
          f"answer: Modified n-gram precision against references. {long}")
     result = run(fresh)
-    assert result.rebuilt == ["deck", "study-guide"]  # the cheat sheet shows no answer
-    assert result.laid_out == {"study-guide": (2, PARTS)}
+    assert result.rebuilt == ["deck", "study-guide", "flashcards"]  # no answer on the sheet
+    assert result.laid_out == {"study-guide": (2, PARTS), "flashcards": (1, 1)}
     incremental = (fresh.out / "study-guide.pdf").read_bytes()
 
     monkeypatch.setenv("DECKGEN_CACHE_DIR", str(tmp_path / "empty-cache"))
@@ -115,21 +116,24 @@ def test_an_incremental_study_guide_equals_one_rendered_from_scratch(
 
 def test_what_each_edit_lays_out_again(fresh: Project) -> None:
     beta = fresh.source / "02-beta.yaml"
-    # An answer: the deck and one part of the study guide; the cheat sheet shows no answer.
+    # An answer: the deck, one part of the study guide, the card's sheet of flashcards; the
+    # cheat sheet shows no answer.
     edit(beta, "with a brevity penalty.", "with a brevity penalty for short output.")
     result = run(fresh)
-    assert result.rebuilt == ["deck", "study-guide"]
-    assert result.laid_out == {"study-guide": (1, PARTS)}
+    assert result.rebuilt == ["deck", "study-guide", "flashcards"]
+    assert result.laid_out == {"study-guide": (1, PARTS), "flashcards": (1, 1)}
     # A core entry's gist: the cheat sheet too.
     edit(beta, "lower is better.", "lower is better, 1 is perfect.")
     result = run(fresh)
-    assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
-    assert result.laid_out == {"cheatsheet": (1, 1), "study-guide": (1, PARTS)}
+    assert result.rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
+    assert result.laid_out == {"cheatsheet": (1, 1), "study-guide": (1, PARTS),
+                               "flashcards": (1, 1)}
     # An edit undone finds its renders in the cache: nothing is laid out again.
     edit(beta, "lower is better, 1 is perfect.", "lower is better.")
     result = run(fresh)
-    assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
-    assert result.laid_out == {"cheatsheet": (0, 1), "study-guide": (0, PARTS)}
+    assert result.rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
+    assert result.laid_out == {"cheatsheet": (0, 1), "study-guide": (0, PARTS),
+                               "flashcards": (0, 1)}
     # The card style: the deck alone.
     (fresh.templates / "anki" / "card.css").write_text(
         (fresh.templates / "anki" / "card.css").read_text() + "\n.gist { color: teal; }\n")
@@ -155,5 +159,5 @@ def test_a_figure_edit_lays_out_only_the_part_that_shows_it(mini: Project) -> No
     assert run(mini).laid_out["study-guide"] == (PARTS, PARTS)
     (mini.source / "media" / "box.svg").write_text(SVG.replace("#1f5fa8", "#b3401c"))
     result = run(mini)
-    assert result.rebuilt == ["deck", "study-guide"]
-    assert result.laid_out == {"study-guide": (1, PARTS)}
+    assert result.rebuilt == ["deck", "study-guide"]  # a flashcard names its figure, no more
+    assert result.laid_out == {"study-guide": (1, PARTS), "flashcards": (0, 1)}

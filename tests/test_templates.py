@@ -44,7 +44,7 @@ def card_css(project: Project, tmp_path: Path, name: str) -> str:
 def test_a_project_without_templates_builds_with_the_defaults(bare: Project,
                                                              tmp_path: Path) -> None:
     assert not bare.templates.exists()
-    assert rebuilt(bare) == ["deck", "cheatsheet", "study-guide"]
+    assert rebuilt(bare) == ["deck", "cheatsheet", "study-guide", "flashcards"]
     default_css = (DEFAULTS / "anki" / "card.css").read_text(encoding="utf-8")
     assert card_css(bare, tmp_path, "anki") == default_css
     fonts = pdf_fonts((bare.out / "cheatsheet.pdf").read_bytes())

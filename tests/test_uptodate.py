@@ -11,7 +11,7 @@ import deckgen.build
 from conftest import Project
 from deckgen.build import BuildOptions, build
 
-ALL = ["deck", "cheatsheet", "study-guide"]
+ALL = ["deck", "cheatsheet", "study-guide", "flashcards"]
 
 
 def options(project: Project, paper: str = "a4") -> BuildOptions:
@@ -65,11 +65,11 @@ def test_a_document_template_edit_rebuilds_only_that_document(fresh: Project) ->
     append(fresh.templates / "pdf" / "cheatsheet.css", "\nh2 { letter-spacing: 0.01em; }\n")
     assert rebuilt(fresh) == ["cheatsheet"]
     append(fresh.templates / "pdf" / "fonts.css", "\n/* shared */\n")
-    assert rebuilt(fresh) == ["cheatsheet", "study-guide"]
+    assert rebuilt(fresh) == ["cheatsheet", "study-guide", "flashcards"]
 
 
 def test_another_paper_size_rebuilds_the_documents_only(fresh: Project) -> None:
-    assert rebuilt(fresh, paper="letter") == ["cheatsheet", "study-guide"]
+    assert rebuilt(fresh, paper="letter") == ["cheatsheet", "study-guide", "flashcards"]
     assert rebuilt(fresh, paper="letter") == []
 
 

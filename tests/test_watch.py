@@ -54,7 +54,7 @@ def test_watch_rebuilds_on_change_reports_errors_and_keeps_going(mini: Project) 
         beta.write_text(good.replace("lower is better", "lower wins"))
         result, error = next_outcome(outcomes)
         assert error is None and result is not None
-        assert result.rebuilt == ["deck", "cheatsheet", "study-guide"]
+        assert result.rebuilt == ["deck", "cheatsheet", "study-guide", "flashcards"]
         assert result.changed_notes == ["perplexity"]
 
         beta.write_text(good.replace("answer:", "anwser:", 1))

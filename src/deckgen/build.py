@@ -35,9 +35,10 @@ from deckgen.stamps import LOCK_FILE, DeckChanges, Stamps, build_time, deck_chan
 
 if TYPE_CHECKING:
     from deckgen.documents import Workers
+    from deckgen.flashcards import FlashcardsReport, Selection
 
 STATE_FILE = ".deckgen-state.json"
-DOCUMENTS = ("cheatsheet", "study-guide")
+DOCUMENTS = ("cheatsheet", "study-guide", "flashcards")
 TARGETS = ("deck", *DOCUMENTS)
 _RENDERERS = ("genanki", "jinja2", "markdown-it-py", "pikepdf", "pyyaml", "weasyprint", "ziamath")
 
@@ -50,13 +51,25 @@ class BuildOptions:
     """Where to read from and write to, and how the sheet is printed.
 
     `templates` holds the project's own templates, each overriding deckgen's default of the same
-    name; where it does not exist, the defaults are used throughout.
+    name; where it does not exist, the defaults are used throughout. `selection` chooses the
+    entries the printed documents show (the deck always holds every entry); `flip` is the
+    flashcards' duplex edge ("long" or "short").
     """
 
     source: Path = Path("source")
     out: Path = Path("build")
     templates: Path = Path("templates")
     paper: str = "a4"
+    selection: Selection | None = None
+    flip: str = "long"
+
+    def printing(self, document: str) -> str:
+        """The options a document is built with beyond the paper, as text for its digest."""
+        selection = self.selection
+        chosen = "" if selection is None else selection.key(level=document != "cheatsheet")
+        if document == "flashcards":
+            chosen = f"{chosen} flip={self.flip}".strip()
+        return chosen
 
 
 @dataclass
@@ -70,6 +83,7 @@ class BuildResult:
     changed_notes: list[str] = field(default_factory=list)
     changes: DeckChanges | None = None  # what a file import cannot apply (see `deckgen sync`)
     laid_out: dict[str, tuple[int, int]] = field(default_factory=dict)  # document: (parts, of)
+    flashcards: FlashcardsReport | None = None  # sheets and shortened backs, when rebuilt
     notices: list[str] = field(default_factory=list)  # what happened to the lock file
 
     @property
@@ -128,6 +142,7 @@ class Inputs:
     pdf: dict[str, str]
     tools: str
     paper: str
+    printing: dict[str, str] = field(default_factory=dict)  # each document's other options
 
     @classmethod
     def read(cls, options: BuildOptions, files: SourceFiles) -> Inputs:
@@ -148,7 +163,8 @@ class Inputs:
         figures = [p for p in _files(media)
                    if p.parent == media and p.suffix.lower() in MEDIA_KINDS]
         source = files.digest() + _digest_files(figures, options.source)
-        return cls(source, anki, pdf, tools, options.paper)
+        printing = {name: options.printing(name) for name in DOCUMENTS}
+        return cls(source, anki, pdf, tools, options.paper, printing)
 
     def digests(self, lock: bytes) -> dict[str, str]:
         """A digest of everything each target is built from, given the lock file's bytes."""
@@ -156,6 +172,8 @@ class Inputs:
         digests = {"deck": _file_digest(deck.encode())}
         for name in DOCUMENTS:
             inputs = f"{name} {self.source} {self.pdf[name]} {self.tools} paper={self.paper}"
+            if self.printing.get(name):
+                inputs += f" {self.printing[name]}"
             digests[name] = _file_digest(inputs.encode())
         return digests
 
@@ -227,6 +245,8 @@ def _build(options: BuildOptions, say: Progress, files: SourceFiles, inputs: Inp
     state_before = dict(state)
     say("reading the source")
     guide, warnings = load_guide(options.source, files)
+    if options.selection:
+        options.selection.check(guide)
     _check_writable(options.out)
     outputs: dict[Path, bytes] = {}
     made: dict[str, list[Path]] = {}
@@ -240,10 +260,21 @@ def _build(options: BuildOptions, say: Progress, files: SourceFiles, inputs: Inp
 
         with FormulaCache() as formulas:
             categories = categories_view(guide, formulas, progress=say)
+        selection = options.selection
+        views = {name: categories if selection is None else selection.apply(
+                     guide, categories, level=name != "cheatsheet") for name in DOCUMENTS}
+
+        def flashcards() -> tuple[str, FlashcardsReport]:
+            from deckgen.flashcards import flashcards_html
+
+            return flashcards_html(guide, views["flashcards"], options.templates, options.paper,
+                                   selection, options.flip, say)
+
         documents = Documents(
-            guide, categories, [t for t in DOCUMENTS if t in stale], options.templates,
+            guide, views, [t for t in DOCUMENTS if t in stale], options.templates,
             options.source / MEDIA_DIR, options.out, options.paper,
-            {name: f"{inputs.pdf[name]} {inputs.tools}" for name in DOCUMENTS}, state, workers)
+            {name: f"{inputs.pdf[name]} {inputs.tools} {inputs.printing.get(name, '')}"
+             for name in DOCUMENTS}, state, workers, flashcards)
         documents.start()  # the PDFs render in other processes while this one writes the deck
     if "deck" in stale:
         from deckgen.anki import build_package
@@ -261,10 +292,12 @@ def _build(options: BuildOptions, say: Progress, files: SourceFiles, inputs: Inp
             _check_writable(options.source)  # still before the PDFs are written
             outputs[stamps.path] = stamps.serialize()
     if documents is not None:
+        documents.start_flashcards()
         say(documents.waiting())
         rendered = documents.finish()
         outputs.update(rendered.outputs)
         result.laid_out = rendered.laid_out
+        result.flashcards = rendered.report
 
     if stamps is not None and stamps.changed():
         digests = inputs.digests(outputs[stamps.path])
@@ -344,19 +377,25 @@ def _lock_notices(stamps: Stamps, changed: int) -> list[str]:
 def check(options: BuildOptions) -> tuple[int, list[Problem]]:
     """Validate the source as a build would (formulas included) and lint it; write nothing.
 
-    Returns the number of entries and the warnings; raises SourceError on errors.
+    Returns the number of entries and the warnings; raises SourceError on errors. The warnings
+    include the flashcards that must be shortened to fit on `options.paper`: the cards are laid
+    out as the build lays them out, so the answer is the build's (a card the build or an earlier
+    check measured is not laid out again).
     """
+    from deckgen.flashcards import shortened_cards
     from deckgen.lint import lint
     from deckgen.mathsvg import FormulaCache
     from deckgen.sheet import categories_view
 
     guide, _ = load_guide(options.source)
     with FormulaCache() as formulas:
-        categories_view(guide, formulas)
+        categories = categories_view(guide, formulas)
+    cards = shortened_cards(guide, categories, options.templates, options.paper)
     unused = [Problem(path, f"no entry shows this figure: show it in an answer with "
                       f"![alt text]({path.name}), or delete the file")
               for path in unused_media(options.source, guide)]
-    return len(guide.entries), lint(guide, Stamps.read(options.source / LOCK_FILE)) + unused
+    return (len(guide.entries),
+            lint(guide, Stamps.read(options.source / LOCK_FILE)) + cards + unused)
 
 
 @contextmanager

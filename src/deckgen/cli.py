@@ -14,7 +14,7 @@ from deckgen import __version__
 from deckgen.errors import DeckgenError, OutputsWritten, Problem
 
 if TYPE_CHECKING:
-    from deckgen.build import BuildResult
+    from deckgen.build import BuildOptions, BuildResult
     from deckgen.stamps import DeckChanges
 
 _DIR = click.Path(file_okay=False, path_type=Path)
@@ -78,6 +78,22 @@ _paper_option = click.option(
     "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
     help="Paper size of the cheat sheet (landscape) and study guide (portrait).")
 _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+_tag_option = click.option(
+    "--tag", "tags", multiple=True, metavar="TAG",
+    help="Print only entries with this tag (or this category's slug); repeat for any of "
+         "several. Chooses the entries of the PDFs, never of the Anki deck.")
+_category_option = click.option(
+    "--category", "categories", multiple=True, metavar="N|SLUG",
+    help="Print only this category's entries: its number (7 or 07) or its file's slug; "
+         "repeat for any of several. The PDFs only, never the Anki deck.")
+_level_option = click.option(
+    "--level", type=click.Choice(["core", "advanced"]), default=None,
+    help="Print only core or only advanced entries (flashcards and study guide; the cheat "
+         "sheet prints the core). The PDFs only, never the Anki deck.")
+_flip_option = click.option(
+    "--flip", type=click.Choice(["long", "short"]), default="long", show_default=True,
+    help="The edge your printer flips a duplex sheet on: flashcards.pdf places the backs "
+         "for it.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,6 +130,17 @@ class _Status:
             self.shown = 0
 
 
+def _options(source: Path, out: Path, templates: Path, paper: str, tags: tuple[str, ...],
+             categories: tuple[str, ...], level: str | None, flip: str) -> BuildOptions:
+    """The build's options from the command line's."""
+    from deckgen.build import BuildOptions
+    from deckgen.flashcards import Selection
+
+    selection = Selection(tuple(tags), tuple(categories), level)
+    return BuildOptions(source=source, out=out, templates=templates, paper=paper,
+                        selection=selection or None, flip=flip)
+
+
 def _report(result: BuildResult, out: Path) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
@@ -126,6 +153,9 @@ def _report(result: BuildResult, out: Path) -> None:
         click.echo(f"wrote {path}")
     if "deck" in result.rebuilt:
         click.echo(f"{result.notes} notes, {len(result.changed_notes)} new or changed")
+    if result.flashcards is not None:
+        for line in result.flashcards.lines():
+            click.echo(line)
     if result.changes:
         for line in _changes_report(result.changes, out):
             click.echo(line)
@@ -168,6 +198,7 @@ def _changes_report(changes: DeckChanges, out: Path) -> list[str]:
 def _build_options(function: Callable[..., None]) -> Callable[..., None]:
     """The options `build` and `watch` share."""
     for option in reversed((_source_option, _out_option, _templates_option, _paper_option,
+                            _tag_option, _category_option, _level_option, _flip_option,
                             _quiet_option)):
         function = option(function)
     return function
@@ -175,21 +206,23 @@ def _build_options(function: Callable[..., None]) -> Callable[..., None]:
 
 @main.command()
 @_build_options
-def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> None:
-    """Validate source/, then write the Anki deck, the cheat sheet and the study guide.
+def build(source: Path, out: Path, templates: Path, paper: str, tags: tuple[str, ...],
+          categories: tuple[str, ...], level: str | None, flip: str, quiet: bool) -> None:
+    """Validate source/, then write the Anki deck, the cheat sheet, the study guide and the
+    flashcards.
 
     Only outputs whose inputs changed (source, templates, deckgen's version, options) are
     rebuilt. Re-importing the new .apkg into Anki keeps every review: notes are matched by their
-    entry id, and only entries whose content changed are updated.
+    entry id, and only entries whose content changed are updated. --tag, --category and
+    --level choose what the PDFs print; the deck always holds every entry.
     """
     status = _Status(quiet)
 
     def run() -> BuildResult:
         # Imported here so that a Ctrl-C during the imports is reported like any other.
-        from deckgen.build import BuildOptions
         from deckgen.build import build as run_build
 
-        options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+        options = _options(source, out, templates, paper, tags, categories, level, flip)
         return run_build(options, progress=status)
 
     try:
@@ -204,7 +237,8 @@ def build(source: Path, out: Path, templates: Path, paper: str, quiet: bool) -> 
 @_build_options
 @click.option("--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
               help="Seconds the folders must stay unchanged before a rebuild starts.")
-def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
+def watch(source: Path, out: Path, templates: Path, paper: str, tags: tuple[str, ...],
+          categories: tuple[str, ...], level: str | None, flip: str, quiet: bool,
           interval: float) -> None:
     """Rebuild whenever source/ or templates/ change, until Ctrl-C.
 
@@ -212,10 +246,9 @@ def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
     they are collected until the folders have been quiet for --interval. A failed build prints
     its errors and the watch goes on.
     """
-    from deckgen.build import BuildOptions
     from deckgen.watch import watch as run_watch
 
-    options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+    options = _options(source, out, templates, paper, tags, categories, level, flip)
     status = _Status(quiet)
 
     def on_build(result: BuildResult | None, error: DeckgenError | None) -> None:
@@ -247,22 +280,23 @@ def watch(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
 @click.option("--dry-run", is_flag=True, help="Print what would change, change nothing.")
 @click.option("--prune", is_flag=True,
               help="Delete notes whose entry is gone, instead of tagging them deckgen::removed.")
-def sync(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
+def sync(source: Path, out: Path, templates: Path, paper: str, tags: tuple[str, ...],
+         categories: tuple[str, ...], level: str | None, flip: str, quiet: bool,
          collection: Path | None, profile: str | None, dry_run: bool, prune: bool) -> None:
     """Bring an Anki collection to the source: import, move, rename, tag what is gone.
 
     Builds first when the deck is stale. Refuses while Anki has the collection open, and backs
     it up with Anki's own backup before changing it. Only deckgen's notes and decks are touched.
     """
-    from deckgen.build import BuildOptions, built_deck
     from deckgen.build import build as run_build
+    from deckgen.build import built_deck
     from deckgen.sync import profile_collection
     from deckgen.sync import sync as run_sync
 
     if (collection is None) == (profile is None):
         click.echo("error: give one of --collection PATH or --profile NAME", err=True)
         raise SystemExit(1)
-    options = BuildOptions(source=source, out=out, templates=templates, paper=paper)
+    options = _options(source, out, templates, paper, tags, categories, level, flip)
     status = _Status(quiet)
     try:
         built = _run(lambda: run_build(options, progress=status))
@@ -285,21 +319,25 @@ def sync(source: Path, out: Path, templates: Path, paper: str, quiet: bool,
 @main.command()
 @_source_option
 @_templates_option
+@click.option(
+    "--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+    help="Paper size the flashcards are checked on (a back too long for its card is a "
+         "warning).")
 @click.option("--strict", is_flag=True,
               help="Treat warnings as errors (exit status 1 if there are any).")
 @_quiet_option
-def check(source: Path, templates: Path, strict: bool, quiet: bool) -> None:
+def check(source: Path, templates: Path, paper: str, strict: bool, quiet: bool) -> None:
     """Validate and lint source/ without writing anything.
 
     Errors are what `deckgen build` would refuse (exit status 1). Warnings point at over-long
-    fields, entries without a reference and near-duplicate questions (exit status 0 unless
-    --strict).
+    fields, entries without a reference, near-duplicate questions and flashcards whose back
+    must be shortened to fit (exit status 0 unless --strict).
     """
     def run() -> tuple[int, list[Problem]]:
         from deckgen.build import BuildOptions
         from deckgen.build import check as run_check
 
-        return run_check(BuildOptions(source=source, templates=templates))
+        return run_check(BuildOptions(source=source, templates=templates, paper=paper))
 
     entries, warnings = _run(run)
     for warning in warnings:

@@ -37,6 +37,7 @@ class Rendered:
     records: dict[str, dict[str, object]] = field(default_factory=dict)
     written: dict[str, list[Path]] = field(default_factory=dict)  # name: its files
     laid_out: dict[str, tuple[int, int]] = field(default_factory=dict)  # name: (parts, of)
+    report: Any = None  # the flashcards' report, when they were written
 
 
 def process_context() -> Any:
@@ -104,11 +105,13 @@ class Documents:
     are laid out before the contents page knows where they start) and assembles it.
     """
 
-    def __init__(self, guide: Guide, categories: list[SheetCategory], names: Iterable[str],
+    def __init__(self, guide: Guide, views: dict[str, list[SheetCategory]], names: Iterable[str],
                  templates: Path, media: Path, out: Path, paper: str,
                  digests: dict[str, str], state: dict[str, dict[str, object]],
-                 workers: Workers) -> None:
-        self.guide, self.categories, self.templates = guide, categories, templates
+                 workers: Workers, flashcards: Callable[[], tuple[str, Any]] | None = None,
+                 ) -> None:
+        self.guide, self.views, self.templates = guide, views, templates
+        self._flashcards = flashcards  # makes the flashcards' HTML (fitting every card first)
         self.media, self.out, self.paper, self.state = media, out, paper, state
         self.names = list(names)
         self.digests = digests  # each document's templates and renderers
@@ -133,7 +136,8 @@ class Documents:
         return digest(name, self.digests[name], html, *shown)
 
     def _study_html(self, pages: dict[str, int]) -> str:
-        return study_guide_html(self.guide, self.categories, self.templates, self.paper, pages)
+        return study_guide_html(self.guide, self.views["study-guide"], self.templates, self.paper,
+                                pages)
 
     def _previous_pages(self) -> dict[str, int]:
         record = self.state.get("study-guide", {})
@@ -146,7 +150,8 @@ class Documents:
         """Every render this build needs, as (key, html), the biggest first."""
         needed: dict[str, str] = {}
         if "cheatsheet" in self.names:
-            html = cheatsheet_html(self.guide, self.categories, self.templates, self.paper)
+            html = cheatsheet_html(self.guide, self.views["cheatsheet"], self.templates,
+                                   self.paper)
             self._html["cheatsheet"] = html
             key = self._key("cheatsheet", html)
             self._keys["cheatsheet"] = [key]
@@ -183,12 +188,27 @@ class Documents:
     # -- rendering ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Plan, and hand the renders to the worker processes."""
+        """Plan, and hand the renders to the worker processes (the flashcards come later)."""
         for key, html in self.plan():
             self._pending[key] = self._workers.submit(*self._render(key, html))
 
+    def start_flashcards(self) -> None:
+        """Fit the flashcards (in this process: it can take a while, which the workers, busy
+        with the other documents, need not wait for) and hand their renders to the workers."""
+        if "flashcards" in self.names and self._flashcards is not None:
+            html, self.report = self._flashcards()
+            self._html["flashcards"] = html
+            pieces = split(html)
+            self._keys["flashcards"] = [self._key("flashcards", part) for part in pieces]
+            for key, part in zip(self._keys["flashcards"], pieces, strict=True):
+                if key not in self._cache and key not in self._pending:
+                    self._pending[key] = self._workers.submit(*self._render(key, part))
+
+    report: Any = None  # the flashcards' report, once start() made their HTML
+
     def _render(self, key: str, html: str) -> tuple[Any, ...]:
-        name = "cheatsheet" if key in self._keys.get("cheatsheet", ()) else "study-guide"
+        name = next((n for n, keys in self._keys.items() if key in keys), "study-guide")
+        name = "study-guide" if name == "folios" else name
         media = (self.media,) if "<img" in html else ()
         return render_part, html, self.templates, media, self.digests[name]
 
@@ -215,6 +235,18 @@ class Documents:
                 result.records["cheatsheet"] = dict(self.state["cheatsheet"])
         if "study-guide" in self.names:
             self._finish_study_guide(result)
+        if "flashcards" in self._keys:
+            keys = self._keys["flashcards"]
+            fresh = sum(1 for k in keys if k in self._pending)
+            parts = [self._part(k) for k in keys]
+            content = digest(*keys)
+            result.laid_out["flashcards"] = (fresh, len(keys))
+            if self._unchanged("flashcards", content):
+                result.records["flashcards"] = dict(self.state["flashcards"])
+            else:
+                pdf = assemble(parts, None) if len(parts) > 1 else parts[0].pdf
+                self._write(result, "flashcards", self._html["flashcards"], pdf, content)
+                result.report = self.report
         used = tuple(k for keys in self._keys.values() for k in keys)
         kept = {*used, *self._last}
         self._slot.put(digest("parts", str(self.out.resolve())),

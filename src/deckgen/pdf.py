@@ -125,3 +125,19 @@ def laid_out(html: str, templates: Path, *media: Path, fonts: Any = None) -> tup
         url_fetcher=_locked_fetcher(Templates(templates), root, media, refused),
     ).render(presentational_hints=False, **({"font_config": fonts} if fonts is not None else {}))
     return document, refused
+
+
+def render_html(html: str, templates: Path, *media: Path) -> tuple[Any, list[str]]:
+    """`html` laid out (see `laid_out`), to be measured before it is written."""
+    with rendering():
+        return laid_out(html, templates, *media)
+
+
+def document_pdf(document: Any) -> bytes:
+    """The PDF of a Document from render_html.
+
+    SOURCE_DATE_EPOCH, where set, fixes the PDF's dates so the same HTML gives the same bytes.
+    """
+    with rendering():
+        pdf: bytes = document.write_pdf()
+    return pdf

@@ -56,8 +56,9 @@ Next steps:
 
 1. Edit `source/deck.yaml` (the title names the deck) and `source/01-first-steps.yaml`; add a
    category by adding a file such as `source/02-more.yaml`.
-2. `deckgen build` checks everything and writes `build/` (the `.apkg` deck, `cheatsheet.pdf` and
-   `study-guide.pdf`); `deckgen watch` rebuilds on every save; `deckgen check` only validates.
+2. `deckgen build` checks everything and writes `build/` (the `.apkg` deck, `cheatsheet.pdf`,
+   `study-guide.pdf` and `flashcards.pdf`, cards to print on both sides and cut out);
+   `deckgen watch` rebuilds on every save; `deckgen check` only validates.
 3. In Anki: File > Import, pick the `.apkg` in `build/`. After an edit, build and import again:
    notes are matched by their `id`, so your reviews are kept and only changed notes are updated.
 4. Commit `source/`, including `source/deckgen.lock` (it keeps re-imports from touching notes you
