@@ -7,7 +7,7 @@ For each source it measures, as median wall time and peak memory of all the buil
 (each build a fresh `deckgen build` process, as a user runs it; the formula cache warm, since
 typesetting happens once per machine):
   full        a build into an empty folder with an empty parts cache
-  floor       WeasyPrint rendering the same two documents one after another, plus genanki
+  floor       WeasyPrint rendering the same three documents one after another, plus genanki
               writing the same notes: the serial floor, a fresh process too (its start-up and
               imports counted, as the build's are), measured between the full builds
   no-op       a build with nothing changed
@@ -101,7 +101,7 @@ def floor_child(out: Path, source: Path, templates: Path) -> None:
     notes = [(c.label, note_fields(e, references), note_guid(e.id))
              for c in guide.categories for e in c.entries]
     pages = [(out / f"{name}.html").read_text(encoding="utf-8")
-             for name in ("cheatsheet", "study-guide")]
+             for name in ("cheatsheet", "study-guide", "flashcards")]
     root = templates.resolve()
     for html in pages:
         HTML(string=html, base_url=root.as_uri() + "/",

@@ -264,12 +264,10 @@ def _build(options: BuildOptions, say: Progress, files: SourceFiles, inputs: Inp
         views = {name: categories if selection is None else selection.apply(
                      guide, categories, level=name != "cheatsheet") for name in DOCUMENTS}
 
-        def flashcards() -> tuple[str, FlashcardsReport]:
-            from deckgen.flashcards import flashcards_html
+        from deckgen.flashcards import flashcards_html
 
-            return flashcards_html(guide, views["flashcards"], options.templates, options.paper,
-                                   selection, options.flip, say)
-
+        flashcards = (flashcards_html, (guide, views["flashcards"], options.templates,
+                                        options.paper, selection, options.flip))
         documents = Documents(
             guide, views, [t for t in DOCUMENTS if t in stale], options.templates,
             options.source / MEDIA_DIR, options.out, options.paper,

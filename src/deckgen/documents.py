@@ -108,10 +108,12 @@ class Documents:
     def __init__(self, guide: Guide, views: dict[str, list[SheetCategory]], names: Iterable[str],
                  templates: Path, media: Path, out: Path, paper: str,
                  digests: dict[str, str], state: dict[str, dict[str, object]],
-                 workers: Workers, flashcards: Callable[[], tuple[str, Any]] | None = None,
+                 workers: Workers,
+                 flashcards: tuple[Callable[..., tuple[str, Any]], tuple[Any, ...]] | None = None,
                  ) -> None:
         self.guide, self.views, self.templates = guide, views, templates
         self._flashcards = flashcards  # makes the flashcards' HTML (fitting every card first)
+        self._fit: Future[tuple[str, Any]] | None = None
         self.media, self.out, self.paper, self.state = media, out, paper, state
         self.names = list(names)
         self.digests = digests  # each document's templates and renderers
@@ -188,15 +190,18 @@ class Documents:
     # -- rendering ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Plan, and hand the renders to the worker processes (the flashcards come later)."""
+        """Plan, and hand the renders to the worker processes. The flashcards' cards are fitted
+        first, by a worker too (it lays cards out); their renders follow, in start_flashcards."""
+        if "flashcards" in self.names and self._flashcards is not None:
+            function, arguments = self._flashcards
+            self._fit = self._workers.submit(function, *arguments)
         for key, html in self.plan():
             self._pending[key] = self._workers.submit(*self._render(key, html))
 
     def start_flashcards(self) -> None:
-        """Fit the flashcards (in this process: it can take a while, which the workers, busy
-        with the other documents, need not wait for) and hand their renders to the workers."""
-        if "flashcards" in self.names and self._flashcards is not None:
-            html, self.report = self._flashcards()
+        """Once the flashcards are fitted, hand their renders to the workers."""
+        if self._fit is not None:
+            html, self.report = self._fit.result()
             self._html["flashcards"] = html
             pieces = split(html)
             self._keys["flashcards"] = [self._key("flashcards", part) for part in pieces]

@@ -60,8 +60,8 @@ class SelectionError(DeckgenError):
     """A --tag, --category or --level names nothing in the source."""
 
 
-# Sheets laid out together: an edit lays out its part again (a dozen pages, about two seconds).
-SHEETS_PER_PART = 6
+# Sheets laid out together: an edited card lays out its part again (eight pages).
+SHEETS_PER_PART = 4
 
 
 @dataclass(frozen=True)
