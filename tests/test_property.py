@@ -50,7 +50,7 @@ def assert_clean_outcome(result: Result, root: Path) -> None:
     assert result.exit_code in (0, 1), result.output
     event(f"exit {result.exit_code}")
     if result.exit_code == 0:
-        assert len(list((root / "build").glob("*.*"))) == 6  # 5 outputs and the state file
+        assert len(list((root / "build").glob("*.*"))) == 8  # 7 outputs and the state file
     else:
         assert not (root / "build").exists()
         lines = result.stderr.splitlines()
