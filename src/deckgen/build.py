@@ -190,9 +190,11 @@ def _read_state(out: Path) -> dict[str, dict[str, object]]:
         return {}
 
 
-def _current(record: dict[str, object] | None, inputs: str, out: Path) -> bool:
-    """Whether a target's recorded outputs came from `inputs` and are still there, unaltered."""
-    if record is None or record.get("inputs") != inputs:
+def current(record: dict[str, object] | None, inputs: str, out: Path,
+            key: str = "inputs") -> bool:
+    """Whether a target's recorded outputs came from `inputs` (its record's `key`) and are still
+    there, unaltered."""
+    if not isinstance(record, dict) or record.get(key) != inputs:
         return False
     files = record.get("files")
     if not isinstance(files, dict) or not files:
@@ -222,7 +224,7 @@ def build(options: BuildOptions, progress: Progress | None = None) -> BuildResul
     lock = lock_path.read_bytes() if lock_path.is_file() else b""
     digests = inputs.digests(lock)
     state = _read_state(options.out)
-    stale = [t for t in TARGETS if not _current(state.get(t), digests[t], options.out)]
+    stale = [t for t in TARGETS if not current(state.get(t), digests[t], options.out)]
     if not stale:
         return BuildResult()
 

@@ -173,19 +173,9 @@ class Documents:
 
     def _unchanged(self, name: str, content: str) -> bool:
         """Whether the last build wrote `name` from this very content, its files still intact."""
-        record = self.state.get(name)
-        if not isinstance(record, dict) or record.get("content") != content:
-            return False
-        files = record.get("files")
-        if not isinstance(files, dict) or not files:
-            return False
-        for file, recorded in files.items():
-            try:
-                if hashlib.sha256((self.out / file).read_bytes()).hexdigest() != recorded:
-                    return False
-            except OSError:
-                return False
-        return True
+        from deckgen.build import current
+
+        return current(self.state.get(name), content, self.out, key="content")
 
     # -- rendering ------------------------------------------------------------------------------
 
