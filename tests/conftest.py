@@ -93,3 +93,19 @@ def pdf_fonts(pdf: bytes) -> set[str]:
         for font in resources["/Font"].values():
             fonts.add(str(font.get_object()["/BaseFont"]).split("+", 1)[-1])
     return fonts
+
+
+def embedded_fonts(pages: Any) -> dict[str, bool]:
+    """Each font the pages use, by name, and whether its file is embedded in the PDF."""
+    fonts = {}
+    for page in pages:
+        resources: Any = page["/Resources"]
+        for reference in resources["/Font"].values():
+            font = reference.get_object()
+            if "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            else:
+                descriptor = font["/FontDescriptor"]
+            fonts[str(font["/BaseFont"])] = any(
+                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return fonts

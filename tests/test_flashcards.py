@@ -16,7 +16,7 @@ import pypdf
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import FIXTURES, Project, copy_project
+from conftest import FIXTURES, Project, copy_project, embedded_fonts
 from deckgen.build import BuildOptions, build
 from deckgen.cli import main
 from deckgen.flashcards import Selection, answer_cuts, word_cuts
@@ -153,18 +153,7 @@ def test_no_text_outside_its_card_and_none_too_small(sheets: Sheets) -> None:
 
 
 def test_fonts_are_embedded(built: Project) -> None:
-    reader = pypdf.PdfReader(built.out / "flashcards.pdf")
-    fonts = {}
-    for page in reader.pages[:6]:
-        resources: Any = page["/Resources"]
-        for reference in resources["/Font"].values():
-            font = reference.get_object()
-            if "/DescendantFonts" in font:
-                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            else:
-                descriptor = font["/FontDescriptor"]
-            fonts[str(font["/BaseFont"])] = any(
-                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    fonts = embedded_fonts(pypdf.PdfReader(built.out / "flashcards.pdf").pages[:6])
     assert fonts and all(fonts.values()), fonts
     assert any("Carlito" in f for f in fonts)
 

@@ -12,7 +12,7 @@ import pdfplumber
 import pypdf
 import pytest
 
-from conftest import Project
+from conftest import Project, embedded_fonts
 from deckgen.mathsvg import FormulaCache
 from deckgen.model import Guide
 from deckgen.pdf import html_to_pdf
@@ -130,17 +130,7 @@ def test_every_question_and_answer_is_in_the_study_guide(built: Project, guide: 
 @pytest.mark.parametrize("name", ["cheatsheet", "study-guide"])
 def test_fonts_embedded_bookmarks_and_metadata(built: Project, guide: Guide, name: str) -> None:
     reader = pypdf.PdfReader(built.out / f"{name}.pdf")
-    fonts = {}
-    for page in reader.pages:
-        resources: Any = page["/Resources"]
-        for reference in resources["/Font"].values():
-            font = reference.get_object()
-            if "/DescendantFonts" in font:
-                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-            else:
-                descriptor = font["/FontDescriptor"]
-            fonts[str(font["/BaseFont"])] = any(
-                k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    fonts = embedded_fonts(reader.pages)
     assert fonts and all(fonts.values()), fonts
     assert any("Carlito" in f for f in fonts)
 

@@ -114,6 +114,7 @@ class Documents:
         self.guide, self.views, self.templates = guide, views, templates
         self._flashcards = flashcards  # makes the flashcards' HTML (fitting every card first)
         self._fit: Future[tuple[str, Any]] | None = None
+        self.report: Any = None  # the flashcards' report, once they are fitted
         self.media, self.out, self.paper, self.state = media, out, paper, state
         self.names = list(names)
         self.digests = digests  # each document's templates and renderers
@@ -199,7 +200,6 @@ class Documents:
                 if key not in self._cache and key not in self._pending:
                     self._pending[key] = self._workers.submit(*self._render(key, part))
 
-    report: Any = None  # the flashcards' report, once start() made their HTML
 
     def _render(self, key: str, html: str) -> tuple[Any, ...]:
         name = next((n for n, keys in self._keys.items() if key in keys), "study-guide")
